@@ -1,0 +1,95 @@
+"""Shared bench plumbing: a throwaway PostgreSQL database, a `gateway serve` process, wrk."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from tests.support.databases import postgres_admin_url, throwaway_postgres, wait_for_postgres
+from tests.support.server import RunningServer, gateway_server
+
+from gateway.db import migrations
+from gateway.db.engine import create_engine
+from gateway.settings import Settings
+
+WRK_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+WRK_RPS = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True)
+    subprocess.run(
+        [*sudo, "apt-get", "install", "-y", "-qq", "wrk"],
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+    found = shutil.which("wrk")
+    if not found:
+        sys.exit("wrk could not be installed")
+    return found
+
+
+def run_wrk(url: str, *, seconds: int, connections: int, threads: int = 1) -> WrkResult:
+    output = subprocess.run(
+        [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rps = WRK_RPS.search(output)
+    latencies = {match[0]: _to_ms(float(match[1]), match[2]) for match in WRK_LATENCY.findall(output)}
+    if rps is None or set(latencies) != {"50", "99"}:
+        sys.exit(f"could not read wrk's output:\n{output}")
+    return WrkResult(float(rps.group(1)), latencies["50"], latencies["99"])
+
+
+def _to_ms(value: float, unit: str) -> float:
+    return {"us": value / 1000, "ms": value, "s": value * 1000}[unit]
+
+
+@contextmanager
+def bench_database() -> Iterator[str]:
+    """A migrated throwaway PostgreSQL database for one bench run."""
+    loop = asyncio.new_event_loop()
+    admin = postgres_admin_url()
+    loop.run_until_complete(wait_for_postgres(admin, seconds=30))
+    context = throwaway_postgres(admin)
+    url = loop.run_until_complete(context.__aenter__())
+    try:
+        engine = create_engine(Settings(database_url=url))
+        loop.run_until_complete(migrations.upgrade(engine))
+        loop.run_until_complete(engine.dispose())
+        yield url
+    finally:
+        loop.run_until_complete(context.__aexit__(None, None, None))
+        loop.close()
+
+
+@contextmanager
+def serve(database_url: str, master_key: str, workers: int) -> Iterator[RunningServer]:
+    env = {
+        "GATEWAY_ENVIRONMENT": "test",
+        "GATEWAY_DATABASE_URL": database_url,
+        "GATEWAY_MASTER_KEY": master_key,
+        "GATEWAY_LOG_LEVEL": "WARNING",
+    }
+    with gateway_server(env, workers=workers) as server:
+        yield server

@@ -1,0 +1,114 @@
+"""`create_app(settings)`: the whole application, readable top to bottom."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from gateway import __version__
+from gateway.db.migrations import head_revision
+from gateway.db.session import Database
+from gateway.errors import install_error_handlers
+from gateway.health.router import router as health_router
+from gateway.http.body_limit import BodyLimitMiddleware
+from gateway.http.request_context import RequestContextMiddleware
+from gateway.http.security_headers import SecurityHeadersMiddleware
+from gateway.keys.master import resolve_master_key
+from gateway.observability.logging import configure_logging
+from gateway.observability.metrics import Metrics
+from gateway.settings import Settings, load_settings
+from gateway.web.docs import mount_docs
+
+TITLE = "The gateway"
+DESCRIPTION = """\
+An OAuth 2 authorisation server and data proxy for UK school data.
+
+Schools connect their MIS; apps ask for granular scopes; a school admin consents field by field and can
+revoke at any moment; apps read records through a proxy that strips every field and pupil the school did
+not grant. Errors outside `/oauth` are RFC 9457 `application/problem+json`.
+"""
+
+# One tag per URL namespace (SPEC §7); only those with routes are published.
+NAMESPACE_TAGS: list[dict[str, str]] = [
+    {"name": "oauth", "description": "The authorisation server: `/oauth/…` and `/.well-known/…`."},
+    {"name": "data", "description": "The data API for apps (`/api/v1/…`), with an access token."},
+    {"name": "manage", "description": "The school's API (`/manage/v1/…`): grants, logs, keys, exports."},
+    {"name": "developer", "description": "The developer's API (`/developer/v1/…`): apps and webhooks."},
+    {"name": "connector", "description": "MIS sync (`/connector/v1/…`), with a connector key."},
+    {"name": "operations", "description": "Liveness, readiness and metrics for operators."},
+]
+
+
+def create_app(
+    settings: Settings, *, database: Database | None = None, master_key: bytes | None = None
+) -> FastAPI:
+    """Build the app. Pass `database` and `master_key` to share them (tests); otherwise the lifespan
+    opens its own database and resolves the master key when the server starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.master_key is None:
+            app.state.master_key = resolve_master_key(settings)
+        owned = database is None
+        if owned:
+            app.state.database = Database.from_settings(settings)
+            app.state.metrics.watch_pool(app.state.database.engine)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.database.dispose()
+
+    app = FastAPI(
+        title=TITLE,
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_tags=NAMESPACE_TAGS,
+    )
+    app.state.settings = settings
+    app.state.master_key = master_key
+    app.state.head_revision = head_revision()
+    app.state.metrics = Metrics()
+    if database is not None:
+        app.state.database = database
+        app.state.metrics.watch_pool(database.engine)
+
+    install_error_handlers(app)
+    app.include_router(health_router)
+    mount_docs(app, title=TITLE)
+
+    # Outermost last: security headers wrap everything, including the last-resort 500.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.issuer.startswith("https://"))
+
+    publish_only_used_tags(app)
+    return app
+
+
+def publish_only_used_tags(app: FastAPI) -> None:
+    """Describe each namespace that has operations, and no other."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        used = {
+            tag for path in schema["paths"].values() for op in path.values() for tag in op.get("tags", ())
+        }
+        schema["tags"] = [tag for tag in NAMESPACE_TAGS if tag["name"] in used]
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (each worker process builds its own app from the environment)."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,1 @@
+"""Database plumbing: engines for SQLite and PostgreSQL, the declarative base, sessions, migrations."""

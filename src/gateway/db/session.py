@@ -1,0 +1,45 @@
+"""One transaction per request: the session dependency commits on success and rolls back on error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from gateway.db.engine import create_engine
+from gateway.settings import Settings
+
+
+class Database:
+    """Owns the engine and the session factory for one process."""
+
+    def __init__(
+        self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    ) -> None:
+        self.engine = engine
+        self.sessionmaker = sessionmaker or async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(create_engine(settings))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Services `flush()`; only this dependency commits, before the response is sent."""
+    database: Database = request.app.state.database
+    async with database.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]

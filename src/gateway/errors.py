@@ -1,0 +1,185 @@
+"""Problem Details (RFC 9457): every non-OAuth error is rendered here, and only here.
+
+Domain code raises a `Problem` subclass; framework errors (validation, 404, 405, 413, 415, unhandled
+exceptions) are translated by the handlers that `install_error_handlers` registers. No stack trace,
+exception text or request input is ever echoed back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gateway.observability.request_id import current_request_id
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:gateway:problem:"
+
+
+def field_error(
+    detail: str, *, pointer: str | None = None, parameter: str | None = None, location: str | None = None
+) -> dict[str, str]:
+    """One entry of `errors`: a JSON pointer into the body, or a named query/path/header parameter."""
+    entry = {"detail": detail}
+    if pointer is not None:
+        entry["pointer"] = pointer
+    if parameter is not None:
+        entry["parameter"] = parameter
+        entry["in"] = location or "query"
+    return entry
+
+
+def json_pointer(path: Iterable[str | int]) -> str:
+    """RFC 6901 pointer as a URI fragment (RFC 9457 §3 example style: `#/field/0`)."""
+    escaped = (str(part).replace("~", "~0").replace("/", "~1") for part in path)
+    return "#/" + "/".join(escaped) if path else "#"
+
+
+class Problem(Exception):
+    """A domain error with an HTTP meaning. Subclasses set status, slug and title."""
+
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[Mapping[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+        self.headers = dict(headers or {})
+
+    @property
+    def type(self) -> str:
+        return PROBLEM_TYPE_BASE + self.slug
+
+
+class BadRequest(Problem):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class MalformedJson(Problem):
+    status, slug, title = 400, "malformed-json", "Malformed JSON"
+
+
+class Forbidden(Problem):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(Problem):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(Problem):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class UnsupportedMediaType(Problem):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class InvalidInput(Problem):
+    status, slug, title = 422, "validation-error", "Invalid input"
+
+
+class ServiceUnavailable(Problem):
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+def problem_response(
+    *,
+    status: int,
+    title: str,
+    detail: str,
+    type_: str = "about:blank",
+    errors: Sequence[Mapping[str, str]] = (),
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = list(errors)
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {}))
+
+
+def render(problem: Problem) -> JSONResponse:
+    return problem_response(
+        status=problem.status,
+        title=problem.title,
+        detail=problem.detail,
+        type_=problem.type,
+        errors=problem.errors,
+        headers=problem.headers,
+    )
+
+
+def validation_errors(raw: Sequence[Any]) -> list[dict[str, str]]:
+    """Pydantic/FastAPI error dicts → RFC 9457 `errors` entries, without echoing the rejected input."""
+    entries: list[dict[str, str]] = []
+    for error in raw:
+        loc = list(error.get("loc", ()))
+        message = str(error.get("msg", "invalid value"))
+        if loc and loc[0] == "body":
+            entries.append(field_error(message, pointer=json_pointer(loc[1:])))
+        elif loc and loc[0] in {"query", "path", "header", "cookie"} and len(loc) > 1:
+            entries.append(field_error(message, parameter=str(loc[1]), location=str(loc[0])))
+        else:
+            entries.append(field_error(message, pointer=json_pointer(loc)))
+    return entries
+
+
+async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return render(exc)
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in raw):
+        return render(MalformedJson("The request body is not valid JSON."))
+    return render(InvalidInput("The request has invalid fields.", errors=validation_errors(raw)))
+
+
+async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    detail = {
+        404: "No resource at this URL.",
+        405: "This URL does not accept that method.",
+        413: "The request body is larger than this endpoint accepts.",
+    }.get(status, phrase)
+    return problem_response(status=status, title=phrase, detail=detail, headers=exc.headers)
+
+
+async def _on_unhandled(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error", exc_info=exc)
+    return problem_response(
+        status=500,
+        title="Internal server error",
+        detail="Something went wrong on our side. Quote the request id if you contact support.",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unhandled)

@@ -1,0 +1,37 @@
+"""Readiness: the database answers and its schema is at the migrations' head."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.db.migrations import current_revision
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    ready: bool
+    reason: str = ""
+
+
+async def check_readiness(engine: AsyncEngine, expected_revision: str, within_seconds: float) -> Readiness:
+    try:
+        async with asyncio.timeout(within_seconds):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            revision = await current_revision(engine)
+    except (TimeoutError, SQLAlchemyError, OSError) as exc:
+        log.warning("readiness check failed: database unreachable", extra={"error": type(exc).__name__})
+        return Readiness(False, "The database cannot be reached.")
+    if revision != expected_revision:
+        return Readiness(
+            False, f"The database schema is at {revision or 'no revision'}, expected {expected_revision}."
+        )
+    return Readiness(True)

@@ -1,0 +1,1 @@
+"""HTTP plumbing without domain rules: request context, security headers, content types."""

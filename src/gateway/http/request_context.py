@@ -1,0 +1,77 @@
+"""Outermost application middleware: request id, access log, metrics, and a last-resort 500.
+
+A pure ASGI middleware (no BaseHTTPMiddleware) so streaming and cancellation behave. It logs the method,
+route template, status and duration — never bodies, query strings or headers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.errors import problem_response
+from gateway.observability.metrics import UNMATCHED_ROUTE, Metrics
+from gateway.observability.request_id import REQUEST_ID_HEADER, bind_request_id, choose_request_id
+
+access_log = logging.getLogger("gateway.access")
+log = logging.getLogger(__name__)
+
+
+def route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else UNMATCHED_ROUTE
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = choose_request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
+        bind_request_id(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            log.error("unhandled error", exc_info=exc)
+            if response_started:
+                raise
+            response = problem_response(
+                status=500,
+                title="Internal server error",
+                detail="Something went wrong on our side. Quote the request id if you contact support.",
+            )
+            await response(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = route_template(scope)
+            self.metrics.observe(scope["method"], route, status, elapsed)
+            access_log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+            bind_request_id(None)

@@ -1,0 +1,61 @@
+"""Prometheus metrics: requests by route template (never the raw path) and database pool gauges."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+UNMATCHED_ROUTE = "unmatched"
+
+
+class Metrics:
+    """One registry per app, so several apps in one process (tests) don't collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "gateway_http_requests",
+            "HTTP requests answered, by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "gateway_http_request_duration_seconds",
+            "Time to answer an HTTP request, by method and route template.",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def watch_pool(self, engine: AsyncEngine) -> None:
+        self.registry.register(PoolCollector(engine))
+
+
+class PoolCollector(Collector):
+    """Reads the SQLAlchemy pool on each scrape."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.pool: Any = engine.sync_engine.pool
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        readings = {
+            "size": "Connections the pool keeps open.",
+            "checkedout": "Connections in use.",
+            "checkedin": "Idle connections in the pool.",
+            "overflow": "Connections open beyond the pool size.",
+        }
+        for name, help_text in readings.items():
+            reader = getattr(self.pool, name, None)
+            if callable(reader):
+                gauge = GaugeMetricFamily(f"gateway_db_pool_{name}", help_text)
+                gauge.add_metric([], float(reader()))
+                yield gauge

@@ -1,0 +1,1 @@
+"""Schools: the tenants. Every row of personal data belongs to exactly one school."""

@@ -1,0 +1,162 @@
+"""The one configuration object (SPEC §8): every setting is a `GATEWAY_*` environment variable."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for localhost and loopback addresses: the only places plain http is acceptable."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    """Validated once at start-up; a bad value stops the process with one line naming the variable."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", frozen=True)
+
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description="`development` allows a generated master key and http on loopback; "
+        "`production` requires every secret to be given.",
+    )
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Directory for the embedded SQLite database and, in development only, "
+        "the generated master key file.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL: `sqlite+aiosqlite:///path.db` (default: `<data_dir>/gateway.db`) "
+        "or `postgresql+asyncpg://user:pass@host/db`.",
+    )
+    issuer: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public base URL of the gateway; the OAuth `iss` value. https, or http only on loopback.",
+    )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of 32 random bytes; wraps every school's data key. Required outside development; "
+        "in development it is generated once into `<data_dir>/master.key` (mode 0600).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `gateway serve` binds to.")
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(
+        default=8000, description="Port `gateway serve` binds to."
+    )
+    workers: Annotated[int, Field(ge=1, le=64)] = Field(
+        default=1, description="Worker processes for `gateway serve`."
+    )
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * MIB)] = Field(
+        default=MIB,
+        description="Largest request body accepted, in bytes (1 KiB to 64 MiB); larger bodies get 413 "
+        "before they are read in full.",
+    )
+    db_pool_size: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=10, description="PostgreSQL connections kept open per process."
+    )
+    db_connect_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=5.0, description="How long to wait for the database when connecting, in seconds."
+    )
+    log_level: LogLevel = Field(default=LogLevel.INFO, description="Lowest level written to the JSON log.")
+
+    @field_validator("master_key")
+    @classmethod
+    def _master_key_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_master_key(value.get_secret_value())
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_is_a_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL such as https://gateway.example.org")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+            raise ValueError("must use https unless the host is loopback")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            if self.master_key is None:
+                raise ValueError("GATEWAY_MASTER_KEY is required when GATEWAY_ENVIRONMENT=production")
+            if not self.issuer.startswith("https://"):
+                raise ValueError("GATEWAY_ISSUER must use https when GATEWAY_ENVIRONMENT=production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'gateway.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+def decode_master_key(encoded: str) -> bytes:
+    try:
+        key = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("must be base64 (of 32 random bytes)") from None
+    if len(key) != 32:
+        raise ValueError(f"must decode to 32 bytes, got {len(key)}")
+    return key
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names the variable and is safe to print."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment; turn pydantic's report into one line naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = [str(part) for part in first["loc"]]
+        variable = "GATEWAY_" + location[0].upper() if location else "GATEWAY settings"
+        message = first["msg"].removeprefix("Value error, ")
+        if not location and message.startswith("GATEWAY_"):
+            raise SettingsError(message) from None
+        raise SettingsError(f"{variable}: {message}") from None

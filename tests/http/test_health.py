@@ -1,0 +1,99 @@
+"""/healthz, /readyz and /metrics, including readiness when the database goes away and comes back."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from gateway.app import create_app
+from gateway.db.session import Database
+from gateway.settings import Settings
+from tests.conftest import TEST_ISSUER
+from tests.support.databases import backend
+from tests.support.tcp_proxy import TcpProxy
+
+
+async def test_healthz(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_when_migrated(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+
+
+async def _get(settings: Settings, path: str) -> httpx.Response:
+    app = create_app(settings)
+    database = Database.from_settings(settings)
+    app.state.database = database
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=TEST_ISSUER) as client:
+            return await client.get(path)
+    finally:
+        await database.dispose()
+
+
+async def test_readyz_is_503_when_the_schema_is_not_migrated(settings: Settings, tmp_path: Path) -> None:
+    if backend() == "postgresql":
+        pytest.skip("covered on SQLite; PostgreSQL is exercised by the proxy test")
+    unmigrated = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"})
+    response = await _get(unmigrated, "/readyz")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "expected" in response.json()["detail"]
+
+
+async def test_readyz_is_503_when_the_database_cannot_be_opened(settings: Settings, tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}"  # a directory, not a database file
+    if backend() == "postgresql":
+        url = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
+    response = await _get(settings.model_copy(update={"database_url": url}), "/readyz")
+    assert response.status_code == 503
+    assert response.json()["detail"] == "The database cannot be reached."
+    assert response.headers["retry-after"] == "5"
+    assert "127.0.0.1:1" not in response.text
+
+
+@pytest.mark.postgres_only
+async def test_readyz_follows_the_database_going_away_and_returning(settings: Settings) -> None:
+    url = make_url(settings.resolved_database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    proxied = settings.model_copy(
+        update={
+            "database_url": url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+            "db_connect_timeout_seconds": 1.0,
+        }
+    )
+    app = create_app(proxied)
+    app.state.database = Database.from_settings(proxied)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=TEST_ISSUER) as client:
+            assert (await client.get("/readyz")).status_code == 200
+            await proxy.stop()
+            assert (await client.get("/readyz")).status_code == 503
+            assert (await client.get("/healthz")).status_code == 200
+            await proxy.start()
+            assert (await client.get("/readyz")).status_code == 200
+    finally:
+        await app.state.database.dispose()
+        await proxy.stop()
+
+
+async def test_metrics_use_route_templates_not_raw_paths(client: httpx.AsyncClient) -> None:
+    await client.get("/healthz?pupil=Ada")
+    await client.get("/no/such/pupil/12345")
+    body = (await client.get("/metrics")).text
+    assert re.search(r'gateway_http_requests_total\{method="GET",route="/healthz",status="200"\} 1\.0', body)
+    assert 'route="unmatched",status="404"' in body
+    assert "12345" not in body
+    assert "Ada" not in body
+    assert "gateway_http_request_duration_seconds_bucket" in body
+    assert "gateway_db_pool_" in body or backend() == "sqlite"

@@ -1,0 +1,62 @@
+"""Structured JSON logs: a request id on every line; no bodies, query strings, headers or secrets."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import httpx
+
+from gateway.observability.logging import REDACTED, RedactingFilter, configure_logging
+from gateway.observability.request_id import bind_request_id
+
+
+async def test_access_log_is_json_without_query_or_headers(client: httpx.AsyncClient) -> None:
+    configure_logging("INFO")
+    stream = io.StringIO()
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(stream)
+    try:
+        response = await client.get(
+            "/healthz?upn=A123456789012", headers={"authorization": "Bearer gw_at_secret", "cookie": "s=1"}
+        )
+    finally:
+        logging.getLogger().handlers.clear()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    access = [line for line in lines if line["logger"] == "gateway.access"]
+    assert access == [
+        {
+            "time": access[0]["time"],
+            "level": "INFO",
+            "logger": "gateway.access",
+            "message": "request",
+            "request_id": response.headers["x-request-id"],
+            "method": "GET",
+            "route": "/healthz",
+            "status": 200,
+            "duration_ms": access[0]["duration_ms"],
+        }
+    ]
+    text = stream.getvalue()
+    for secret in ("A123456789012", "gw_at_secret", "Bearer", "s=1"):
+        assert secret not in text
+
+
+def test_secret_looking_extra_fields_are_redacted() -> None:
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "event", (), None)
+    record.client_secret = "hunter2"
+    record.refresh_token = "gw_rt_x"
+    record.password = "p"
+    record.route = "/healthz"
+    bind_request_id("req-12345678")
+    try:
+        assert RedactingFilter().filter(record)
+    finally:
+        bind_request_id(None)
+    assert record.client_secret == REDACTED
+    assert record.refresh_token == REDACTED
+    assert record.password == REDACTED
+    assert record.route == "/healthz"
+    assert record.request_id == "req-12345678"
