@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from gateway import __version__
+from gateway.connector.router import router as connector_router
 from gateway.db.migrations import head_revision
 from gateway.db.session import Database
 from gateway.errors import install_error_handlers
@@ -16,6 +17,7 @@ from gateway.health.router import router as health_router
 from gateway.http.body_limit import BodyLimitMiddleware
 from gateway.http.request_context import RequestContextMiddleware
 from gateway.http.security_headers import SecurityHeadersMiddleware
+from gateway.keys.keyring import Keyring
 from gateway.keys.master import resolve_master_key
 from gateway.observability.logging import configure_logging
 from gateway.observability.metrics import Metrics
@@ -52,6 +54,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.master_key is None:
             app.state.master_key = resolve_master_key(settings)
+            app.state.keyring = Keyring(app.state.master_key)
         owned = database is None
         if owned:
             app.state.database = Database.from_settings(settings)
@@ -73,6 +76,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.master_key = master_key
+    app.state.keyring = Keyring(master_key) if master_key is not None else None
     app.state.head_revision = head_revision()
     app.state.metrics = Metrics()
     if database is not None:
@@ -81,10 +85,15 @@ def create_app(
 
     install_error_handlers(app)
     app.include_router(health_router)
+    app.include_router(connector_router)
     mount_docs(app, title=TITLE)
 
     # Outermost last: security headers wrap everything, including the last-resort 500.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        prefix_limits={"/connector/": settings.connector_max_body_bytes},
+    )
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.issuer.startswith("https://"))
 

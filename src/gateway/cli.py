@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Callable, Coroutine
@@ -14,9 +15,13 @@ import click
 import uvicorn
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.db import migrations
 from gateway.db.engine import create_engine
+from gateway.errors import Problem
+from gateway.keys.envelope import master_key_id
+from gateway.keys.keyring import Keyring, foreign_master_key_ids
 from gateway.keys.master import resolve_master_key
 from gateway.observability.logging import configure_logging
 from gateway.openapi_export import DEFAULT_PATH, drift, served_schema
@@ -99,16 +104,25 @@ def migrate(check: bool) -> None:
     click.echo(f"database migrated to {migrations.head_revision()} ({safe_url(settings)})")
 
 
-async def _preflight(engine: Any) -> str | None:
-    return await migrations.current_revision(engine)
-
-
 def ensure_ready(settings: Settings) -> None:
-    """Fail before serving, with one line, if the key or the database is not usable."""
-    resolve_master_key(settings)
-    current = run_db(settings, _preflight)
-    if current != migrations.head_revision():
+    """Fail before serving, with one line, if the master key or the database is not usable."""
+    master_key = resolve_master_key(settings)
+
+    async def preflight(engine: AsyncEngine) -> tuple[str | None, set[str]]:
+        revision = await migrations.current_revision(engine)
+        if revision != migrations.head_revision():
+            return revision, set()
+        async with async_sessionmaker(engine)() as session:
+            return revision, await foreign_master_key_ids(session, master_key_id(master_key))
+
+    revision, foreign = run_db(settings, preflight)
+    if revision != migrations.head_revision():
         raise CommandFailed("the database is not migrated: run `gateway migrate` first")
+    if foreign:
+        raise CommandFailed(
+            "GATEWAY_MASTER_KEY does not match the key that wrapped the stored keys "
+            f"(id {', '.join(sorted(foreign))})"
+        )
 
 
 def serve_app(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -123,6 +137,30 @@ def serve_app(settings: Settings, host: str, port: int, workers: int) -> None:
         server_header=False,
         proxy_headers=False,
     )
+
+
+def run_in_transaction(
+    settings: Settings, work: Callable[[AsyncSession, Keyring], Coroutine[Any, Any, T]]
+) -> T:
+    """Run `work(session, keyring)` in one transaction that commits if it returns."""
+    master_key = resolve_master_key(settings)
+
+    async def in_transaction(engine: AsyncEngine) -> T:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
+            return await work(session, Keyring(master_key))
+
+    try:
+        return run_db(settings, in_transaction)
+    except Problem as exc:
+        raise CommandFailed(exc.detail) from None
+
+
+def emit(as_json: bool, created: dict[str, Any], lines: list[str]) -> None:
+    """Print what a command created: one JSON object with --json, else lines for a person."""
+    if as_json:
+        click.echo(json.dumps(created, default=str, sort_keys=True))
+    else:
+        click.echo("\n".join(lines))
 
 
 @main.command()
@@ -186,3 +224,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     )
     if not no_serve:
         serve_app(settings, host, port, 1)
+
+
+# Operator commands live in their own module; importing it registers them on `main`.
+import gateway.cli_admin  # noqa: E402, F401

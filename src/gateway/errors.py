@@ -76,6 +76,10 @@ class MalformedJson(Problem):
     status, slug, title = 400, "malformed-json", "Malformed JSON"
 
 
+class Unauthorized(Problem):
+    status, slug, title = 401, "unauthorized", "Unauthorized"
+
+
 class Forbidden(Problem):
     status, slug, title = 403, "forbidden", "Forbidden"
 
@@ -86,6 +90,10 @@ class NotFound(Problem):
 
 class Conflict(Problem):
     status, slug, title = 409, "conflict", "Conflict"
+
+
+class ContentTooLarge(Problem):
+    status, slug, title = 413, "content-too-large", "Content too large"
 
 
 class UnsupportedMediaType(Problem):

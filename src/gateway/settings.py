@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         description="Largest request body accepted, in bytes (1 KiB to 64 MiB); larger bodies get 413 "
         "before they are read in full.",
     )
+    connector_max_body_bytes: Annotated[int, Field(ge=1024, le=256 * MIB)] = Field(
+        default=32 * MIB,
+        description="Largest request body accepted on `/connector/v1` (a batch of up to 5,000 records), "
+        "in bytes.",
+    )
     db_pool_size: Annotated[int, Field(ge=1, le=100)] = Field(
         default=10, description="PostgreSQL connections kept open per process."
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, Timestamped
@@ -19,3 +19,5 @@ class School(Timestamped, Base):
     la_code: Mapped[str] = mapped_column(String(3))
     establishment_number: Mapped[str] = mapped_column(String(4))
     phase: Mapped[str] = mapped_column(String(32))
+    # The school's change sequence: every MIS write takes the next numbers, under this row's lock.
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

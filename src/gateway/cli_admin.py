@@ -1,0 +1,162 @@
+"""Operator commands that create or change things: schools, connector keys, the master key."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.cli import CommandFailed, emit, fail_cleanly, main, run_in_transaction
+from gateway.connector import keys as connector_keys
+from gateway.keys.envelope import master_key_id
+from gateway.keys.keyring import Keyring, rewrap_all
+from gateway.observability.logging import configure_logging
+from gateway.schools.service import create_school, find_school
+from gateway.settings import decode_master_key, load_settings
+
+JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="Print what was created as one JSON object."
+)
+
+
+@main.group()
+def school() -> None:
+    """Schools (tenants)."""
+
+
+@school.command("create")
+@click.option("--urn", required=True, help="The school's 6-digit URN.")
+@click.option("--name", required=True)
+@click.option("--la-code", required=True, help="3-digit local authority code.")
+@click.option("--establishment-number", required=True, help="4-digit DfE establishment number.")
+@click.option("--phase", default="secondary", show_default=True)
+@JSON_OPTION
+@fail_cleanly
+def school_create(
+    urn: str, name: str, la_code: str, establishment_number: str, phase: str, as_json: bool
+) -> None:
+    """Create a school."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+
+    async def work(session: AsyncSession, _keyring: Keyring) -> dict[str, str]:
+        created = await create_school(
+            session,
+            urn=urn,
+            name=name,
+            la_code=la_code,
+            establishment_number=establishment_number,
+            phase=phase,
+        )
+        return {"id": str(created.id), "urn": created.urn, "name": created.name}
+
+    created = run_in_transaction(settings, work)
+    emit(as_json, created, [f"created school {created['name']} (URN {created['urn']}, id {created['id']})"])
+
+
+@main.group()
+def connector() -> None:
+    """Connector keys for MIS sync."""
+
+
+@connector.command("create-key")
+@click.option("--school", "school_ref", required=True, help="School id or URN.")
+@JSON_OPTION
+@fail_cleanly
+def connector_create_key(school_ref: str, as_json: bool) -> None:
+    """Create a connector key for a school. It is shown once: store it in the connector's secrets."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+
+    async def work(session: AsyncSession, keyring: Keyring) -> dict[str, str]:
+        found = await find_school(session, school_ref)
+        row, token = await connector_keys.create_key(session, keyring, found.id)
+        return {"school_id": str(found.id), "prefix": row.prefix, "key": token}
+
+    created = run_in_transaction(settings, work)
+    emit(
+        as_json,
+        created,
+        [
+            f"connector key for school {created['school_id']} (prefix {created['prefix']}):",
+            created["key"],
+            "It is shown once; revoke it with `gateway connector revoke-key PREFIX`.",
+        ],
+    )
+
+
+@connector.command("revoke-key")
+@click.argument("prefix")
+@fail_cleanly
+def connector_revoke_key(prefix: str) -> None:
+    """Revoke a connector key by its prefix; its next request is refused."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+
+    async def work(session: AsyncSession, _keyring: Keyring) -> None:
+        await connector_keys.revoke_key(session, prefix)
+
+    run_in_transaction(settings, work)
+    click.echo(f"revoked connector key {prefix}")
+
+
+@connector.command("list-keys")
+@click.option("--school", "school_ref", required=True, help="School id or URN.")
+@fail_cleanly
+def connector_list_keys(school_ref: str) -> None:
+    """List a school's connector keys (prefix, created, last used, revoked)."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+
+    async def work(session: AsyncSession, _keyring: Keyring) -> list[str]:
+        found = await find_school(session, school_ref)
+        lines = []
+        for row in await connector_keys.list_keys(session, found.id):
+            state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
+            used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
+            lines.append(f"{row.prefix}  created {row.created_at:%Y-%m-%d %H:%M}  last used {used}  {state}")
+        return lines
+
+    click.echo("\n".join(run_in_transaction(settings, work)) or "no connector keys")
+
+
+@main.group()
+def keys() -> None:
+    """Key management."""
+
+
+@keys.command("rotate-master")
+@click.option(
+    "--new-key-env",
+    default="GATEWAY_NEW_MASTER_KEY",
+    show_default=True,
+    help="Environment variable holding the new master key (base64 of 32 bytes).",
+)
+@fail_cleanly
+def rotate_master(new_key_env: str) -> None:
+    """Re-wrap every school data key and server secret under a new master key. Records are untouched;
+    afterwards set GATEWAY_MASTER_KEY to the new key: the old one is no longer needed."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    encoded = os.environ.get(new_key_env)
+    if not encoded:
+        raise CommandFailed(
+            f"set {new_key_env} to the new master key, e.g. "
+            'python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())"'
+        )
+    try:
+        new_master = decode_master_key(encoded)
+    except ValueError as exc:
+        raise CommandFailed(f"{new_key_env}: {exc}") from None
+
+    async def work(session: AsyncSession, keyring: Keyring) -> tuple[int, int]:
+        if keyring.master_key == new_master:
+            raise CommandFailed("the new master key is the current one")
+        return await rewrap_all(session, keyring.master_key, new_master)
+
+    school_keys, secrets = run_in_transaction(settings, work)
+    click.echo(
+        f"re-wrapped {school_keys} school data keys and {secrets} server secrets under master key "
+        f"{master_key_id(new_master)}; now set GATEWAY_MASTER_KEY to the new key and restart"
+    )

@@ -1,0 +1,171 @@
+"""`/connector/v1`: the MIS connector pushes records (SPEC §3.7, §7). Thin: parse, one service call."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import BaseModel, Field
+
+from gateway.connector import keys, service
+from gateway.db.session import SessionDep
+from gateway.errors import PROBLEM_JSON
+from gateway.http.content_type import require_json
+from gateway.keys.keyring import Keyring
+from gateway.mis.validation import MAX_BATCH_RECORDS
+from gateway.schools.models import School
+
+router = APIRouter(prefix="/connector/v1", tags=["connector"], dependencies=[Depends(require_json)])
+
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {PROBLEM_JSON: {}}}
+    for status, text in {
+        401: "Missing, wrong or revoked connector key",
+        404: "Unknown resource or sync",
+        409: "Idempotency-Key reused for a different batch, or sync already complete",
+        413: f"More than {MAX_BATCH_RECORDS:,} records, or a body over the size limit",
+        415: "Body is not JSON",
+        422: "Invalid records: each listed by JSON pointer; nothing was written",
+    }.items()
+}
+
+
+def keyring(request: Request) -> Keyring:
+    ring: Keyring = request.app.state.keyring
+    return ring
+
+
+KeyringDep = Annotated[Keyring, Depends(keyring)]
+
+
+async def connector_school(
+    request: Request,
+    session: SessionDep,
+    ring: KeyringDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> School:
+    key = await keys.authenticate(session, ring, authorization)
+    school = await session.get(School, key.school_id)
+    assert school is not None  # keys cascade with their school
+    return school
+
+
+SchoolDep = Annotated[School, Depends(connector_school)]
+
+
+class BatchIn(BaseModel):
+    """Records to write and ids to delete, all or nothing. Each upsert is the resource's record."""
+
+    upsert: list[dict[str, Any]] = Field(
+        default_factory=list, description="Records of the resource, in full."
+    )
+    delete: list[Any] = Field(default_factory=list, description="Ids of records to delete (tombstoned).")
+    sync_id: uuid.UUID | None = Field(
+        default=None, description="The full sync this batch belongs to, if any."
+    )
+
+
+class BatchOut(BaseModel):
+    resource: str
+    upserted: int
+    deleted: int
+    not_found: int = Field(description="Ids in `delete` that were not live records.")
+    last_change_seq: int | None
+
+
+class SyncIn(BaseModel):
+    resources: list[str] = Field(min_length=1, max_length=20, description="Resources this full sync covers.")
+
+
+class SyncOut(BaseModel):
+    id: uuid.UUID
+    resources: list[str]
+    state: str
+    started_at: datetime
+    completed_at: datetime | None
+    tombstoned: int
+
+
+class ResourceStatus(BaseModel):
+    records: int
+    deleted: int
+    last_updated_at: datetime | None
+
+
+class StatusOut(BaseModel):
+    school_id: uuid.UUID
+    last_change_seq: int
+    last_sync: SyncOut | None
+    resources: dict[str, ResourceStatus]
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+@router.post(
+    "/{resource}/batch",
+    summary="Upsert and delete records of one resource, atomically",
+    response_model=BatchOut,
+    responses=_PROBLEMS,
+)
+async def post_batch(
+    resource: str,
+    body: BatchIn,
+    response: Response,
+    session: SessionDep,
+    ring: KeyringDep,
+    school: SchoolDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=128,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Retrying with the same key and body changes nothing and returns the first answer.",
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    result, replayed = await service.receive_batch(
+        session,
+        ring,
+        school,
+        resource,
+        upserts=body.upsert,
+        deletes=body.delete,
+        sync_id=body.sync_id,
+        idempotency_key=idempotency_key,
+        today=today(),
+    )
+    if replayed:
+        response.headers["idempotent-replayed"] = "true"
+    return result
+
+
+@router.post(
+    "/syncs", summary="Start a full sync", status_code=201, response_model=SyncOut, responses=_PROBLEMS
+)
+async def start_sync(body: SyncIn, session: SessionDep, school: SchoolDep) -> dict[str, Any]:
+    return service.sync_view(await service.start_sync(session, school, body.resources))
+
+
+@router.post(
+    "/syncs/{sync_id}/complete",
+    summary="Complete a full sync: records it did not send are deleted",
+    response_model=SyncOut,
+    responses=_PROBLEMS,
+)
+async def complete_sync(sync_id: uuid.UUID, session: SessionDep, school: SchoolDep) -> dict[str, Any]:
+    return service.sync_view(await service.complete_sync(session, school, sync_id))
+
+
+@router.get(
+    "/status",
+    summary="Last sync and record counts per resource",
+    response_model=StatusOut,
+    responses=_PROBLEMS,
+)
+async def status(session: SessionDep, school: SchoolDep) -> dict[str, Any]:
+    return await service.sync_status(session, school)

@@ -1,0 +1,64 @@
+"""Schools with connector keys, and a client that speaks for one of them."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.connector import keys
+from gateway.keys.keyring import Keyring
+from gateway.schools.models import School
+from gateway.schools.service import create_school
+
+_urns = itertools.count(700001)
+
+
+@pytest.fixture
+def keyring(master_key_b64: str) -> Keyring:
+    return Keyring(base64.b64decode(master_key_b64))
+
+
+async def make_school(session: AsyncSession, name: str) -> School:
+    return await create_school(
+        session,
+        urn=str(next(_urns)),
+        name=name,
+        la_code="201",
+        establishment_number="4001",
+        phase="secondary",
+    )
+
+
+@pytest.fixture
+async def school(session: AsyncSession) -> School:
+    school = await make_school(session, "Synthetic Vale Academy")
+    await session.commit()
+    return school
+
+
+@pytest.fixture
+async def other_school(session: AsyncSession) -> School:
+    school = await make_school(session, "Other Synthetic School")
+    await session.commit()
+    return school
+
+
+@pytest.fixture
+async def token(session: AsyncSession, keyring: Keyring, school: School) -> str:
+    _row, token = await keys.create_key(session, keyring, school.id)
+    await session.commit()
+    return token
+
+
+@pytest.fixture
+async def other_token(session: AsyncSession, keyring: Keyring, other_school: School) -> str:
+    _row, token = await keys.create_key(session, keyring, other_school.id)
+    await session.commit()
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
