@@ -196,32 +196,26 @@ def openapi(check: bool, output: Path) -> None:
 
 
 @main.command()
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same school.")
+@click.option(
+    "--students", type=click.IntRange(10, 5000), default=1000, show_default=True, help="Pupils on roll."
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve the demo on.")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to serve the demo on.")
-@click.option("--no-serve", is_flag=True, help="Prepare the database and print the URLs, then exit.")
+@click.option("--no-serve", is_flag=True, help="Load the demo data and print what to try, then exit.")
 @fail_cleanly
-def demo(host: str, port: int, no_serve: bool) -> None:
-    """Create (or update) the demo database, print where to look, and serve."""
+def demo(seed: int, students: int, host: str, port: int, no_serve: bool) -> None:
+    """Load a synthetic school into the configured database (embedded SQLite by default) and serve."""
+    from gateway.demo import run_demo
+
     settings = load_settings()
     configure_logging(settings.log_level)
-    resolve_master_key(settings)
+    master_key = resolve_master_key(settings)
     run_db(settings, migrations.upgrade)
     base = f"http://{host}:{port}"
     # The demo's issuer is wherever it is served, unless the operator said otherwise.
     os.environ.setdefault("GATEWAY_ISSUER", base)
-    click.echo(
-        "\n".join(
-            [
-                "",
-                f"  The gateway demo ({safe_url(settings)})",
-                f"  API documentation  {base}/docs",
-                f"  Liveness           {base}/healthz",
-                f"  Readiness          {base}/readyz",
-                f"  Metrics            {base}/metrics",
-                "",
-            ]
-        )
-    )
+    run_demo(settings, master_key, seed=seed, students=students, base_url=base)
     if not no_serve:
         serve_app(settings, host, port, 1)
 

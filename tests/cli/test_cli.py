@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -125,17 +126,29 @@ def test_openapi_writes_deterministically_and_detects_drift(tmp_path: Path) -> N
     assert "out of date" in drifted.stderr
 
 
-def test_demo_prepares_the_database_and_prints_where_to_look(tmp_path: Path) -> None:
+def test_demo_loads_a_school_and_prints_what_to_try(tmp_path: Path) -> None:
     if backend() == "postgresql":
         pytest.skip("the demo's default is the embedded SQLite database")
-    result = gateway(
-        "demo", "--no-serve", "--port", "8123", env={"GATEWAY_DATA_DIR": str(tmp_path)}, cwd=tmp_path
-    )
+    env = {"GATEWAY_DATA_DIR": str(tmp_path)}
+    result = gateway("demo", "--no-serve", "--students", "20", "--port", "8123", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "http://127.0.0.1:8123/docs" in result.stdout
-    assert (tmp_path / "gateway.db").exists()
+    assert re.search(r"^\s+students\s+20$", result.stdout, flags=re.MULTILINE)
+    key = next(line.strip() for line in result.stdout.splitlines() if line.strip().startswith("gw_ck_"))
+    status_url = "http://127.0.0.1:8123/connector/v1/status"
+    assert f'curl -H "Authorization: Bearer {key}" {status_url}' in result.stdout
+    assert (tmp_path / "gateway.db").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "master.key").stat().st_mode & 0o777 == 0o600
     assert "generated a development master key" in result.stderr
-    again = gateway("demo", "--no-serve", env={"GATEWAY_DATA_DIR": str(tmp_path)}, cwd=tmp_path)
+    again = gateway("demo", "--no-serve", "--students", "20", env=env, cwd=tmp_path)
     assert again.returncode == 0
     assert "generated a development master key" not in again.stderr
+    school_line = next(line for line in result.stdout.splitlines() if "school id" in line)
+    assert school_line in again.stdout  # the same school, not a second one
+
+
+def test_demo_rejects_bad_options(tmp_path: Path) -> None:
+    for args in (["--students", "0"], ["--students", "999999"], ["--seed", "x"], ["--port", "http"]):
+        result = gateway("demo", "--no-serve", *args, env={"GATEWAY_DATA_DIR": str(tmp_path)}, cwd=tmp_path)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
