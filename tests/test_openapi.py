@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -33,3 +34,15 @@ def test_schema_describes_the_service(app: FastAPI) -> None:
 def test_rendering_is_deterministic(app: FastAPI) -> None:
     first = render_schema(app.openapi())
     assert first == render_schema(json.loads(first))
+
+
+def test_every_reference_resolves_and_records_are_documented(app: FastAPI) -> None:
+    schema = app.openapi()
+    text = json.dumps(schema)
+    components = schema["components"]["schemas"]
+    for ref in set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', text)):
+        assert ref in components, ref
+    assert {"StudentRecord", "AttendanceSessionRecord", "SenNeed"} <= set(components)
+    batch = schema["paths"]["/connector/v1/{resource}/batch"]["post"]
+    assert batch["security"] == [{"connectorKey": []}]
+    assert "students" in batch["parameters"][0]["schema"]["enum"]

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from gateway import __version__
+from gateway.connector.router import record_schemas
 from gateway.connector.router import router as connector_router
 from gateway.db.migrations import head_revision
 from gateway.db.session import Database
@@ -97,12 +98,12 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.issuer.startswith("https://"))
 
-    publish_only_used_tags(app)
+    finish_openapi(app)
     return app
 
 
-def publish_only_used_tags(app: FastAPI) -> None:
-    """Describe each namespace that has operations, and no other."""
+def finish_openapi(app: FastAPI) -> None:
+    """Describe each namespace that has operations (and no other), and every connector record schema."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -111,6 +112,8 @@ def publish_only_used_tags(app: FastAPI) -> None:
             tag for path in schema["paths"].values() for op in path.values() for tag in op.get("tags", ())
         }
         schema["tags"] = [tag for tag in NAMESPACE_TAGS if tag["name"] in used]
+        components = {**schema["components"]["schemas"], **record_schemas()}
+        schema["components"]["schemas"] = dict(sorted(components.items()))
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

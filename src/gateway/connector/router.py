@@ -6,18 +6,34 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+from pydantic.json_schema import models_json_schema
 
 from gateway.connector import keys, service
 from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON
 from gateway.http.content_type import require_json
 from gateway.keys.keyring import Keyring
+from gateway.mis.records import RECORD_MODELS
 from gateway.mis.validation import MAX_BATCH_RECORDS
 from gateway.schools.models import School
 
 router = APIRouter(prefix="/connector/v1", tags=["connector"], dependencies=[Depends(require_json)])
+
+RECORD_SCHEMA_NAMES = [model.__name__ for model in RECORD_MODELS.values()]
+
+
+def record_schemas() -> dict[str, Any]:
+    """JSON Schemas of every connector record, for the OpenAPI components the batch body refers to."""
+    _, top = models_json_schema(
+        [(model, "validation") for model in RECORD_MODELS.values()],
+        ref_template="#/components/schemas/{model}",
+    )
+    schemas: dict[str, Any] = top["$defs"]
+    return schemas
+
 
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {PROBLEM_JSON: {}}}
@@ -40,13 +56,20 @@ def keyring(request: Request) -> Keyring:
 KeyringDep = Annotated[Keyring, Depends(keyring)]
 
 
+connector_key = HTTPBearer(
+    auto_error=False,
+    scheme_name="connectorKey",
+    bearerFormat="gw_ck_…",
+    description="A school's connector key, from `gateway connector create-key`.",
+)
+
+
 async def connector_school(
-    request: Request,
     session: SessionDep,
     ring: KeyringDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(connector_key)],
 ) -> School:
-    key = await keys.authenticate(session, ring, authorization)
+    key = await keys.authenticate(session, ring, f"Bearer {credentials.credentials}" if credentials else None)
     school = await session.get(School, key.school_id)
     assert school is not None  # keys cascade with their school
     return school
@@ -59,7 +82,11 @@ class BatchIn(BaseModel):
     """Records to write and ids to delete, all or nothing. Each upsert is the resource's record."""
 
     upsert: list[dict[str, Any]] = Field(
-        default_factory=list, description="Records of the resource, in full."
+        default_factory=list,
+        description="Records of the resource, in full: each is the resource's `…Record` schema.",
+        json_schema_extra={
+            "items": {"oneOf": [{"$ref": f"#/components/schemas/{n}"} for n in RECORD_SCHEMA_NAMES]}
+        },
     )
     delete: list[Any] = Field(default_factory=list, description="Ids of records to delete (tombstoned).")
     sync_id: uuid.UUID | None = Field(
@@ -112,7 +139,10 @@ def today() -> date:
     responses=_PROBLEMS,
 )
 async def post_batch(
-    resource: str,
+    resource: Annotated[
+        str,
+        Path(description="Which records the batch holds.", json_schema_extra={"enum": sorted(RECORD_MODELS)}),
+    ],
     body: BatchIn,
     response: Response,
     session: SessionDep,

@@ -19,7 +19,7 @@ from gateway.errors import InvalidInput
 from gateway.keys.envelope import record_context, seal
 from gateway.keys.keyring import Keyring
 from gateway.mis.records import GroupRecord, MisRecord, SchoolRecord
-from gateway.mis.repository import RecordRepository
+from gateway.mis.repository import RecordRepository, RowValues, UpsertBatch
 from gateway.mis.validation import ValidBatch
 from gateway.schools.models import School
 
@@ -45,17 +45,20 @@ class BatchResult:
         }
 
 
-def clear_columns(resource: str, record: BaseModel) -> dict[str, Any]:
-    """The lookup columns that stay unencrypted (see `gateway.mis.models`)."""
+def clear_columns(
+    resource: str, record: BaseModel
+) -> tuple[str | None, str | None, date | None, date | None]:
+    """The lookup columns that stay unencrypted (see `gateway.mis.models`): student, year, start, end."""
     values = record.__dict__
     student_id = values["id"] if resource == "students" else values.get("student_id")
     start = values.get(_DATE_FIELDS.get(resource, "start_date"))
-    return {
-        "student_id": student_id,
-        "year_code": values.get("year_code"),
-        "start_date": start if isinstance(start, date) else None,
-        "end_date": values.get("end_date"),
-    }
+    end = values.get("end_date")
+    return (
+        student_id,
+        values.get("year_code"),
+        start if isinstance(start, date) else None,
+        end if isinstance(end, date) else None,
+    )
 
 
 async def apply_batch(
@@ -76,28 +79,16 @@ async def apply_batch(
     key_id, key = await keyring.active_key(session, school.id)
     now = utcnow()
     school_ref, key_ref = str(school.id), str(key_id)
-    rows = []
-    for offset, record in enumerate(batch.upserts):
+    rows: list[RowValues] = []
+    for record in batch.upserts:
         record_id = str(record.__dict__["id"])
         sealed = seal(
             key,
             record.model_dump_json(exclude_none=True).encode(),
             record_context(school_ref, batch.resource, record_id, key_ref),
         )
-        rows.append(
-            {
-                "resource": batch.resource,
-                "record_id": record_id,
-                "key_id": key_id,
-                "sealed": sealed,
-                **clear_columns(batch.resource, record),
-                "change_seq": first_seq + offset,
-                "updated_at": now,
-                "deleted_at": None,
-                "last_sync_id": sync_id,
-            }
-        )
-    await repository.upsert(rows)
+        rows.append((record_id, sealed, *clear_columns(batch.resource, record)))
+    await repository.upsert(UpsertBatch(batch.resource, key_id, first_seq, now, sync_id, rows))
     if batch.resource == "groups":
         await repository.replace_memberships(_memberships(batch.upserts))
     deleted = await repository.tombstone(batch.resource, batch.deletes, first_seq + len(batch.upserts))

@@ -4,18 +4,67 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, Uuid, and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.db.base import utcnow
+from gateway.db.base import UTCDateTime, utcnow
 from gateway.mis.models import GroupMembership, MisRecordRow
 from gateway.schools.models import School
 
 RECORDS = cast(Table, MisRecordRow.__table__)
+ROW_COLUMNS = ("record_id", "sealed", "student_id", "year_code", "start_date", "end_date")
+RowValues = tuple[str, bytes, str | None, str | None, date | None, date | None]
+
+_PG_UPSERT = text(
+    """
+    INSERT INTO mis_records (school_id, resource, record_id, key_id, sealed, student_id, year_code,
+                             start_date, end_date, change_seq, updated_at, deleted_at, last_sync_id)
+    SELECT :school_id, :resource, r.record_id, :key_id, r.sealed, r.student_id, r.year_code,
+           r.start_date, r.end_date, :first_seq + r.ord - 1, :updated_at, NULL, :last_sync_id
+    FROM unnest(CAST(:record_ids AS text[]), CAST(:sealeds AS bytea[]), CAST(:student_ids AS text[]),
+                CAST(:year_codes AS text[]), CAST(:start_dates AS date[]), CAST(:end_dates AS date[]))
+         WITH ORDINALITY AS r(record_id, sealed, student_id, year_code, start_date, end_date, ord)
+    ON CONFLICT (school_id, resource, record_id) DO UPDATE SET
+        key_id = excluded.key_id, sealed = excluded.sealed, student_id = excluded.student_id,
+        year_code = excluded.year_code, start_date = excluded.start_date, end_date = excluded.end_date,
+        change_seq = excluded.change_seq, updated_at = excluded.updated_at, deleted_at = NULL,
+        last_sync_id = excluded.last_sync_id
+    """
+).bindparams(
+    bindparam("school_id", type_=Uuid()),
+    bindparam("key_id", type_=Uuid()),
+    bindparam("last_sync_id", type_=Uuid()),
+    bindparam("updated_at", type_=UTCDateTime()),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertBatch:
+    """Records of one resource sealed under one key, taking consecutive change numbers from `first_seq`."""
+
+    resource: str
+    key_id: uuid.UUID
+    first_seq: int
+    updated_at: datetime
+    last_sync_id: uuid.UUID | None
+    rows: list[RowValues]
+
+    def shared_values(self, school_id: uuid.UUID) -> dict[str, Any]:
+        return {
+            "school_id": school_id,
+            "resource": self.resource,
+            "key_id": self.key_id,
+            "updated_at": self.updated_at,
+            "deleted_at": None,
+            "last_sync_id": self.last_sync_id,
+        }
+
+
 MEMBERSHIPS = cast(Table, GroupMembership.__table__)
 UPSERT_COLUMNS = (
     "key_id",
@@ -47,17 +96,39 @@ class RecordRepository:
         assert last is not None, "school vanished mid-transaction"
         return int(last) - count + 1
 
-    async def upsert(self, rows: Sequence[dict[str, Any]]) -> None:
-        if not rows:
+    async def upsert(self, batch: UpsertBatch) -> None:
+        """Insert or replace records; on PostgreSQL one `unnest` statement for the whole batch."""
+        if not batch.rows:
             return
-        dialect = (await self.session.connection()).dialect.name
-        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = builder(RECORDS)
+        if (await self.session.connection()).dialect.name == "postgresql":
+            await self._upsert_postgresql(batch)
+            return
+        statement = sqlite.insert(RECORDS)
         statement = statement.on_conflict_do_update(
             index_elements=["school_id", "resource", "record_id"],
             set_={column: getattr(statement.excluded, column) for column in UPSERT_COLUMNS},
         )
-        await self.session.execute(statement, [{"school_id": self.school_id, **row} for row in rows])
+        shared = batch.shared_values(self.school_id)
+        await self.session.execute(
+            statement,
+            [
+                {**shared, **dict(zip(ROW_COLUMNS, row, strict=True)), "change_seq": batch.first_seq + offset}
+                for offset, row in enumerate(batch.rows)
+            ],
+        )
+
+    async def _upsert_postgresql(self, batch: UpsertBatch) -> None:
+        # Row-by-row executemany spends most of its time in per-row round trips and parameter handling;
+        # arrays of the varying columns make it one statement. Constants are bound once.
+        columns = list(zip(*batch.rows, strict=True))
+        await self.session.execute(
+            _PG_UPSERT,
+            {
+                **batch.shared_values(self.school_id),
+                "first_seq": batch.first_seq,
+                **{f"{name}s": list(values) for name, values in zip(ROW_COLUMNS, columns, strict=True)},
+            },
+        )
 
     async def tombstone(self, resource: str, record_ids: Sequence[str], first_seq: int) -> list[str]:
         """Delete the content of live records; returns the ids that existed."""
