@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.mis.models import GroupMembership, MisRecordRow
 from gateway.schools.models import School
+from gateway.settings import Settings
 from tests.connector.conftest import bearer
 from tests.support.records import group, school_record, student, students
 
@@ -228,3 +229,23 @@ async def test_a_key_only_ever_writes_its_own_school(
     )
     assert by_school == {school.id: None}
     assert (await status(client, other_token))["resources"] == {}
+
+
+async def test_a_body_over_the_connector_limit_is_413_before_it_is_read(
+    client: httpx.AsyncClient, token: str, settings: Settings
+) -> None:
+    body = b'{"upsert": [], "delete": ["' + b"x" * settings.connector_max_body_bytes + b'"]}'
+    response = await client.post(
+        "/connector/v1/students/batch",
+        content=body,
+        headers={**bearer(token), "content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_connector_limit_does_not_apply_elsewhere(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    response = await client.post("/healthz", content=b"x" * (settings.max_body_bytes + 1))
+    assert response.status_code == 413

@@ -10,6 +10,7 @@ import secrets
 import uuid
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.keys.envelope import master_key_id, new_key, unwrap, wrap
@@ -39,7 +40,11 @@ class Keyring:
         self._secrets: dict[str, bytes] = {}
 
     async def active_key(self, session: AsyncSession, school_id: uuid.UUID) -> tuple[uuid.UUID, bytes]:
-        """The key new records of this school are sealed with, created on first use."""
+        """The key new records of this school are sealed with, created on first use.
+
+        Callers hold the school's row lock (`RecordRepository.allocate_change_seqs`) first, so two first
+        batches cannot both create a key; the partial unique index is the backstop.
+        """
         key_id = self._active.get(school_id)
         if key_id is not None and (school_id, key_id) in self._school_keys:
             return key_id, self._school_keys[(school_id, key_id)]
@@ -81,15 +86,20 @@ class Keyring:
             return cached
         row = await session.get(ServerSecret, name)
         if row is None:
-            async with session.begin_nested():
-                session.add(
-                    ServerSecret(
-                        name=name,
-                        wrapped_value=wrap(self.master_key, secrets.token_bytes(32), _secret_purpose(name)),
-                        master_key_id=self.master_key_id,
+            try:
+                async with session.begin_nested():
+                    session.add(
+                        ServerSecret(
+                            name=name,
+                            wrapped_value=wrap(
+                                self.master_key, secrets.token_bytes(32), _secret_purpose(name)
+                            ),
+                            master_key_id=self.master_key_id,
+                        )
                     )
-                )
-            row = await session.get(ServerSecret, name)
+            except IntegrityError:  # another process created it first: use theirs
+                pass
+            row = await session.get(ServerSecret, name, populate_existing=True)
             assert row is not None
         value = unwrap(self.master_key, row.wrapped_value, _secret_purpose(name))
         self._secrets[name] = value
