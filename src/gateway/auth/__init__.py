@@ -1,0 +1,1 @@
+"""Authentication building blocks: passwords, second factors, opaque tokens."""
