@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.app import create_app
+from gateway.auth.passwords import CHEAP_TEST_PARAMETERS, PasswordHashing
 from gateway.db import migrations
 from gateway.db.engine import create_engine
 from gateway.db.session import Database
@@ -118,7 +119,12 @@ async def session(test_database: Database) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 def app(settings: Settings, test_database: Database, master_key_b64: str) -> FastAPI:
-    return create_app(settings, database=test_database, master_key=base64.b64decode(master_key_b64))
+    return create_app(
+        settings,
+        database=test_database,
+        master_key=base64.b64decode(master_key_b64),
+        password_hashing=PasswordHashing(CHEAP_TEST_PARAMETERS),
+    )
 
 
 @pytest.fixture

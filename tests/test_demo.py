@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import date
 
 from sqlalchemy import func, select
@@ -35,7 +36,13 @@ async def test_demo_school_loads_once_and_decrypts(engine: AsyncEngine, master_k
         assert sum(progressed) == sum(generated.counts().values())
         async with sessions() as session:
             await check_loaded(session, keyring, generated.counts(), first.school_id)
-            keys = (await session.execute(select(ConnectorKey.revoked_at))).scalars().all()
+            keys = (
+                await session.scalars(
+                    select(ConnectorKey.revoked_at).where(
+                        ConnectorKey.school_id == uuid.UUID(first.school_id)
+                    )
+                )
+            ).all()
             assert len(keys) == 2
             assert sum(revoked is None for revoked in keys) == 1
         await outer.rollback()
@@ -44,18 +51,28 @@ async def test_demo_school_loads_once_and_decrypts(engine: AsyncEngine, master_k
 async def check_loaded(
     session: AsyncSession, keyring: Keyring, counts: dict[str, int], school_id: str
 ) -> None:
-    assert await session.scalar(select(func.count()).select_from(School)) == 1
+    # Other tests may have committed schools of their own to this run's database: look at ours only.
+    assert (
+        await session.scalar(
+            select(func.count()).select_from(School).where(School.id == uuid.UUID(school_id))
+        )
+        == 1
+    )
     live = dict(
         (
             await session.execute(
                 select(MisRecordRow.resource, func.count())
-                .where(MisRecordRow.deleted_at.is_(None))
+                .where(MisRecordRow.deleted_at.is_(None), MisRecordRow.school_id == uuid.UUID(school_id))
                 .group_by(MisRecordRow.resource)
             )
         ).all()
     )
     assert live == {resource: n for resource, n in counts.items() if n}
-    row = await session.scalar(select(MisRecordRow).where(MisRecordRow.resource == "students").limit(1))
+    row = await session.scalar(
+        select(MisRecordRow)
+        .where(MisRecordRow.resource == "students", MisRecordRow.school_id == uuid.UUID(school_id))
+        .limit(1)
+    )
     assert row is not None
     assert row.sealed is not None
     assert row.key_id is not None

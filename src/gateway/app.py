@@ -7,23 +7,32 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from gateway import __version__
+from gateway.accounts.pages import router as account_pages
+from gateway.auth.passwords import PasswordHashing
 from gateway.connector.router import record_schemas
 from gateway.connector.router import router as connector_router
 from gateway.db.migrations import head_revision
 from gateway.db.session import Database
+from gateway.developers.router import router as developer_router
+from gateway.email.transports import transport_from_settings
+from gateway.email.worker import OutboxWorker
 from gateway.errors import install_error_handlers
 from gateway.health.router import router as health_router
 from gateway.http.body_limit import BodyLimitMiddleware
 from gateway.http.request_context import RequestContextMiddleware
 from gateway.http.security_headers import SecurityHeadersMiddleware
+from gateway.http.throttle import Throttle
 from gateway.keys.keyring import Keyring
 from gateway.keys.master import resolve_master_key
+from gateway.manage.router import router as manage_router
 from gateway.observability.logging import configure_logging
 from gateway.observability.metrics import Metrics
 from gateway.settings import Settings, load_settings
 from gateway.web.docs import mount_docs
+from gateway.web.templates import STATIC
 
 TITLE = "The gateway"
 DESCRIPTION = """\
@@ -46,7 +55,11 @@ NAMESPACE_TAGS: list[dict[str, str]] = [
 
 
 def create_app(
-    settings: Settings, *, database: Database | None = None, master_key: bytes | None = None
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    master_key: bytes | None = None,
+    password_hashing: PasswordHashing | None = None,
 ) -> FastAPI:
     """Build the app. Pass `database` and `master_key` to share them (tests); otherwise the lifespan
     opens its own database and resolves the master key when the server starts."""
@@ -60,9 +73,20 @@ def create_app(
         if owned:
             app.state.database = Database.from_settings(settings)
             app.state.metrics.watch_pool(app.state.database.engine)
+        # Only with a database we own: a shared (test) database is one connection a background task
+        # must not use. Each process runs one; on PostgreSQL they claim different messages.
+        mail_worker = (
+            OutboxWorker(app.state.database.sessionmaker, transport_from_settings(settings), interval=5.0)
+            if owned
+            else None
+        )
+        if mail_worker is not None:
+            mail_worker.start()
         try:
             yield
         finally:
+            if mail_worker is not None:
+                await mail_worker.stop()
             if owned:
                 await app.state.database.dispose()
 
@@ -78,6 +102,8 @@ def create_app(
     app.state.settings = settings
     app.state.master_key = master_key
     app.state.keyring = Keyring(master_key) if master_key is not None else None
+    app.state.password_hashing = password_hashing or PasswordHashing()
+    app.state.throttle = Throttle(redis_url=settings.redis_url)
     app.state.head_revision = head_revision()
     app.state.metrics = Metrics()
     if database is not None:
@@ -87,6 +113,10 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(connector_router)
+    app.include_router(manage_router)
+    app.include_router(developer_router)
+    app.include_router(account_pages)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     mount_docs(app, title=TITLE)
 
     # Outermost last: security headers wrap everything, including the last-resort 500.

@@ -221,4 +221,5 @@ def demo(seed: int, students: int, host: str, port: int, no_serve: bool) -> None
 
 
 # Operator commands live in their own module; importing it registers them on `main`.
+import gateway.audit.cli  # noqa: E402
 import gateway.cli_admin  # noqa: E402, F401

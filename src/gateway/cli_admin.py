@@ -7,8 +7,10 @@ import os
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.accounts import service as accounts
 from gateway.cli import CommandFailed, emit, fail_cleanly, main, run_in_transaction
 from gateway.connector import keys as connector_keys
+from gateway.developers import service as developers
 from gateway.keys.envelope import master_key_id
 from gateway.keys.keyring import Keyring, rewrap_all
 from gateway.observability.logging import configure_logging
@@ -31,12 +33,19 @@ def school() -> None:
 @click.option("--la-code", required=True, help="3-digit local authority code.")
 @click.option("--establishment-number", required=True, help="4-digit DfE establishment number.")
 @click.option("--phase", default="secondary", show_default=True)
+@click.option("--admin-email", default=None, help="The first admin: gets a one-time setup link to pass on.")
 @JSON_OPTION
 @fail_cleanly
 def school_create(
-    urn: str, name: str, la_code: str, establishment_number: str, phase: str, as_json: bool
+    urn: str,
+    name: str,
+    la_code: str,
+    establishment_number: str,
+    phase: str,
+    admin_email: str | None,
+    as_json: bool,
 ) -> None:
-    """Create a school."""
+    """Create a school, and optionally its first admin."""
     settings = load_settings()
     configure_logging(settings.log_level)
 
@@ -49,10 +58,110 @@ def school_create(
             establishment_number=establishment_number,
             phase=phase,
         )
-        return {"id": str(created.id), "urn": created.urn, "name": created.name}
+        result = {"id": str(created.id), "urn": created.urn, "name": created.name}
+        if admin_email:
+            admin, link = await accounts.create_admin(session, created, admin_email, issuer=settings.issuer)
+            result |= {"admin_id": str(admin.id), "admin_email": admin.email, "setup_link": link}
+        return result
 
     created = run_in_transaction(settings, work)
-    emit(as_json, created, [f"created school {created['name']} (URN {created['urn']}, id {created['id']})"])
+    lines = [f"created school {created['name']} (URN {created['urn']}, id {created['id']})"]
+    if "setup_link" in created:
+        lines += [
+            f"first admin {created['admin_email']}: send them this one-time setup link (valid 3 days):",
+            created["setup_link"],
+        ]
+    emit(as_json, created, lines)
+
+
+@school.command("require-totp")
+@click.option("--school", "school_ref", required=True, help="School id or URN.")
+@click.option("--off", is_flag=True, help="Stop requiring it.")
+@fail_cleanly
+def school_require_totp(school_ref: str, off: bool) -> None:
+    """Require every admin of the school to sign in with an authenticator app."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+
+    async def work(session: AsyncSession, _keyring: Keyring) -> str:
+        found = await find_school(session, school_ref)
+        found.require_totp = not off
+        return found.name
+
+    name = run_in_transaction(settings, work)
+    click.echo(f"{name}: second factor {'optional' if off else 'required'} for admins")
+
+
+@main.group()
+def admin() -> None:
+    """School admins."""
+
+
+@admin.command("add")
+@click.option("--school", "school_ref", required=True, help="School id or URN.")
+@click.option("--email", required=True)
+@JSON_OPTION
+@fail_cleanly
+def admin_add(school_ref: str, email: str, as_json: bool) -> None:
+    """Add an admin to a school; prints their one-time setup link."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+
+    async def work(session: AsyncSession, _keyring: Keyring) -> dict[str, str]:
+        found = await find_school(session, school_ref)
+        created, link = await accounts.create_admin(session, found, email, issuer=settings.issuer)
+        return {"id": str(created.id), "email": created.email, "school_id": str(found.id), "setup_link": link}
+
+    created = run_in_transaction(settings, work)
+    emit(
+        as_json,
+        created,
+        [
+            f"admin {created['email']}: send them this one-time setup link (valid 3 days):",
+            created["setup_link"],
+        ],
+    )
+
+
+@admin.command("list")
+@click.option("--school", "school_ref", required=True, help="School id or URN.")
+@fail_cleanly
+def admin_list(school_ref: str) -> None:
+    """List a school's admins and their state."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+
+    async def work(session: AsyncSession, _keyring: Keyring) -> list[str]:
+        found = await find_school(session, school_ref)
+        lines = []
+        for row in await accounts.list_admins(session, found):
+            if row.disabled_at:
+                state = "disabled"
+            elif row.locked_at:
+                state = "locked"
+            elif row.password_hash is None:
+                state = "awaiting setup"
+            else:
+                state = "active"
+            lines.append(f"{row.email}  {state}  {'TOTP' if row.totp_enrolled_at else 'no TOTP'}")
+        return lines
+
+    click.echo("\n".join(run_in_transaction(settings, work)) or "no admins")
+
+
+@admin.command("disable")
+@click.argument("email")
+@fail_cleanly
+def admin_disable(email: str) -> None:
+    """Disable an admin: their sessions end and they can no longer sign in."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+
+    async def work(session: AsyncSession, _keyring: Keyring) -> None:
+        await accounts.disable_admin(session, await accounts.find_admin(session, email))
+
+    run_in_transaction(settings, work)
+    click.echo(f"disabled {email.strip().lower()}")
 
 
 @main.group()
@@ -159,4 +268,42 @@ def rotate_master(new_key_env: str) -> None:
     click.echo(
         f"re-wrapped {school_keys} school data keys and {secrets} server secrets under master key "
         f"{master_key_id(new_master)}; now set GATEWAY_MASTER_KEY to the new key and restart"
+    )
+
+
+@main.group()
+def developer() -> None:
+    """App developers and their keys for /developer/v1."""
+
+
+@developer.command("create")
+@click.option("--name", required=True, help="The developer or their organisation (up to 120 characters).")
+@click.option("--email", required=True, help="Contact address; one developer per address.")
+@JSON_OPTION
+@fail_cleanly
+def developer_create(name: str, email: str, as_json: bool) -> None:
+    """Create a developer account and its first key. The key is shown once: pass it on securely."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+
+    async def work(session: AsyncSession, keyring: Keyring) -> dict[str, str]:
+        created, row, token = await developers.create_developer(session, keyring, name=name, email=email)
+        return {
+            "id": str(created.id),
+            "name": created.name,
+            "email": created.email,
+            "prefix": row.prefix,
+            "key": token,
+        }
+
+    created = run_in_transaction(settings, work)
+    emit(
+        as_json,
+        created,
+        [
+            f"developer {created['name']} <{created['email']}> (id {created['id']})",
+            f"developer key (prefix {created['prefix']}):",
+            created["key"],
+            "It is shown once; the developer can replace it with POST /developer/v1/keys/rotate.",
+        ],
     )

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sys
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gateway.accounts import service as accounts
+from gateway.accounts.models import Admin
+from gateway.auth.passwords import PasswordHashing
 from gateway.db.engine import create_engine
 from gateway.keys.keyring import Keyring
 from gateway.mis.demo_school import LoadedSchool, load_demo_school
 from gateway.mis.synthetic import generate_school
+from gateway.schools.models import School
 from gateway.settings import Settings
 
 
@@ -24,30 +33,58 @@ def run_demo(
     generated = generate_school(seed, students=students, today=today)
     total = sum(generated.counts().values())
 
-    async def load() -> LoadedSchool:
+    async def load() -> tuple[LoadedSchool, DemoAdmin]:
         engine = create_engine(settings)
         try:
             sessions = async_sessionmaker(engine, expire_on_commit=False)
             with click.progressbar(
                 length=total, label="Loading through the connector path", file=sys.stderr
             ) as bar:
-                return await load_demo_school(
+                loaded = await load_demo_school(
                     sessions, Keyring(master_key), generated, today=today, progress=bar.update
                 )
+            async with sessions() as session, session.begin():
+                admin = await demo_admin(session, loaded, base_url)
+            return loaded, admin
         finally:
             await engine.dispose()
 
-    loaded = asyncio.run(load())
-    click.echo(summary(loaded, base_url))
+    loaded, admin = asyncio.run(load())
+    click.echo(summary(loaded, admin, base_url, settings.data_dir / "mail"))
     return loaded
 
 
-def summary(loaded: LoadedSchool, base_url: str) -> str:
+@dataclass(frozen=True)
+class DemoAdmin:
+    email: str
+    password: str
+
+
+async def demo_admin(session: AsyncSession, loaded: LoadedSchool, issuer: str) -> DemoAdmin:
+    """The demo school's admin: password sign-in, no TOTP, a fresh password each run (SPEC §9)."""
+    email = f"admin@urn{loaded.urn}.example.org"
+    school = await session.get(School, uuid.UUID(loaded.school_id))
+    assert school is not None
+    admin = await session.scalar(select(Admin).where(Admin.email == email))
+    if admin is None:
+        admin, _link = await accounts.create_admin(session, school, email, issuer=issuer)
+    password = f"Demo-{secrets.token_urlsafe(9)}-7"
+    await accounts.set_password(session, PasswordHashing(), admin, password)
+    admin.failed_attempts, admin.locked_at = 0, None
+    return DemoAdmin(email, password)
+
+
+def summary(loaded: LoadedSchool, admin: DemoAdmin, base_url: str, mail_dir: Path) -> str:
     counts = "\n".join(f"    {resource:<22}{count:>8,}" for resource, count in loaded.counts.items())
     return f"""
   The gateway demo: {loaded.name} (URN {loaded.urn}, school id {loaded.school_id})
   Synthetic records loaded (invented people, valid DfE codes), encrypted with the school's key:
 {counts}
+
+  School admin sign-in  {base_url}/login
+    email     {admin.email}
+    password  {admin.password}   (new each run; no second factor until you set one up)
+  Mail the gateway sends in development (reset links, lockout notices) is written to {mail_dir}/
 
   API documentation  {base_url}/docs
   Liveness           {base_url}/healthz

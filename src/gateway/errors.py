@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.observability.request_id import current_request_id
@@ -152,8 +152,20 @@ def validation_errors(raw: Sequence[Any]) -> list[dict[str, str]]:
     return entries
 
 
-async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
+API_PREFIXES = ("/api/", "/manage/", "/developer/", "/connector/", "/oauth/", "/.well-known/")
+
+
+def wants_html(request: Request) -> bool:
+    """A person's browser on one of our pages (not an API client) gets an HTML error page."""
+    return "text/html" in request.headers.get("accept", "") and not request.url.path.startswith(API_PREFIXES)
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
+    if wants_html(request):
+        from gateway.web.templates import error_page
+
+        return error_page(request, exc.status, exc.title, exc.detail, headers=exc.headers)
     return render(exc)
 
 

@@ -1,20 +1,34 @@
 """Every ORM model, imported in one place so Alembic and tests see the whole schema."""
 
+from gateway.accounts.models import AccountLink, Admin, AdminSession, RecoveryCode
+from gateway.audit.models import AuditEvent
 from gateway.connector.models import ConnectorKey
 from gateway.db.base import Base
+from gateway.developers.models import Developer, DeveloperKey
+from gateway.email.models import OutboxMessage
 from gateway.keys.models import SchoolKey, ServerSecret
+from gateway.manage.models import SchoolApiKey
 from gateway.mis.models import ConnectorBatch, GroupMembership, MisRecordRow, SyncRun
 from gateway.schools.models import School
 
 metadata = Base.metadata
 
 __all__ = [
+    "AccountLink",
+    "Admin",
+    "AdminSession",
+    "AuditEvent",
     "Base",
     "ConnectorBatch",
     "ConnectorKey",
+    "Developer",
+    "DeveloperKey",
     "GroupMembership",
     "MisRecordRow",
+    "OutboxMessage",
+    "RecoveryCode",
     "School",
+    "SchoolApiKey",
     "SchoolKey",
     "ServerSecret",
     "SyncRun",

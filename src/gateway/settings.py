@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.email.addresses import address_problem
+
 MIB = 1024 * 1024
 
 
@@ -44,7 +46,9 @@ def is_loopback_host(host: str | None) -> bool:
 class Settings(BaseSettings):
     """Validated once at start-up; a bad value stops the process with one line naming the variable."""
 
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     environment: Environment = Field(
         default=Environment.DEVELOPMENT,
@@ -93,6 +97,21 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
         default=5.0, description="How long to wait for the database when connecting, in seconds."
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="Optional `redis://host:6379/0`: shares rate-limit counters between processes "
+        "(otherwise each process counts on its own).",
+    )
+    smtp_url: SecretStr = Field(
+        default=SecretStr(""),
+        description="Where mail goes: `smtp://user:pass@host:587` (STARTTLS; `?starttls=false` only without "
+        "a password or on loopback) or `smtps://user:pass@host:465` (TLS). Empty: each message is written "
+        "to `<data_dir>/mail/` as an `.eml` file (development).",
+    )
+    mail_from: str = Field(
+        default="gateway@localhost",
+        description="Sender address of the gateway's mail (password-reset and setup links, lockout notices).",
+    )
     log_level: LogLevel = Field(default=LogLevel.INFO, description="Lowest level written to the JSON log.")
 
     @field_validator("master_key")
@@ -100,6 +119,22 @@ class Settings(BaseSettings):
     def _master_key_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
             decode_master_key(value.get_secret_value())
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_is_usable(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value():
+            from gateway.email.smtp_url import parse_smtp_url  # here: it imports is_loopback_host from us
+
+            parse_smtp_url(value.get_secret_value())
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from_is_an_address(cls, value: str) -> str:
+        if problem := address_problem(value):
+            raise ValueError(problem)
         return value
 
     @field_validator("database_url")

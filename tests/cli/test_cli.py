@@ -137,6 +137,8 @@ def test_demo_loads_a_school_and_prints_what_to_try(tmp_path: Path) -> None:
     key = next(line.strip() for line in result.stdout.splitlines() if line.strip().startswith("gw_ck_"))
     status_url = "http://127.0.0.1:8123/connector/v1/status"
     assert f'curl -H "Authorization: Bearer {key}" {status_url}' in result.stdout
+    assert re.search(r"^\s+email\s+admin@urn\d{6}\.example\.org$", result.stdout, flags=re.MULTILINE)
+    assert re.search(r"^\s+password\s+Demo-\S+", result.stdout, flags=re.MULTILINE)
     assert (tmp_path / "gateway.db").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "master.key").stat().st_mode & 0o777 == 0o600
     assert "generated a development master key" in result.stderr

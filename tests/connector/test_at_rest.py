@@ -15,7 +15,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from gateway.db import migrations
 from gateway.db.engine import create_engine
 from gateway.keys.envelope import open_sealed, record_context
 from gateway.keys.keyring import Keyring
@@ -24,10 +23,9 @@ from gateway.mis.models import MisRecordRow
 from gateway.mis.validation import validate_batch
 from gateway.models import metadata
 from gateway.schools.models import School
-from gateway.schools.service import create_school
 from gateway.settings import Settings
 from tests.cli.test_cli import gateway
-from tests.support.databases import backend, throwaway_database
+from tests.support.databases import backend, migrated_database, throwaway_database
 from tests.support.records import school_record, students
 from tests.support.server import gateway_server
 
@@ -139,34 +137,20 @@ async def test_at_rest_and_master_key_rotation(tmp_path: Path) -> None:
 
 @pytest.mark.postgres_only
 async def test_a_transaction_killed_mid_batch_leaves_nothing(tmp_path: Path) -> None:
-    async with throwaway_database(tmp_path) as url:
-        engine = create_engine(Settings(database_url=url))
-        sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with migrated_database(tmp_path) as database:
+        school = await database.school("654321", "Killed Academy")
+        batch = validate_batch("students", students(2000), [], today=date.today())
+        victim = database.sessions()
         try:
-            await migrations.upgrade(engine)
-            async with sessions() as session, session.begin():
-                school = await create_school(
-                    session,
-                    urn="654321",
-                    name="Killed Academy",
-                    la_code="201",
-                    establishment_number="4001",
-                    phase="secondary",
-                )
-            batch = validate_batch("students", students(2000), [], today=date.today())
-            victim = sessions()
-            try:
-                await apply_batch(victim, Keyring(os.urandom(32)), school, batch)  # written, not committed
-                pid = (await victim.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-                async with engine.connect() as killer:
-                    await killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-                with pytest.raises(DBAPIError):
-                    await victim.commit()
-            finally:
-                with contextlib.suppress(DBAPIError):
-                    await victim.close()
-            async with sessions() as check:
-                assert await check.scalar(select(func.count()).select_from(MisRecordRow)) == 0
-                assert await check.scalar(select(School.change_seq).where(School.urn == "654321")) == 0
+            await apply_batch(victim, Keyring(os.urandom(32)), school, batch)  # written, not committed
+            pid = (await victim.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            async with database.engine.connect() as killer:
+                await killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(DBAPIError):
+                await victim.commit()
         finally:
-            await engine.dispose()
+            with contextlib.suppress(DBAPIError):
+                await victim.close()
+        async with database.sessions() as check:
+            assert await check.scalar(select(func.count()).select_from(MisRecordRow)) == 0
+            assert await check.scalar(select(School.change_seq).where(School.urn == "654321")) == 0

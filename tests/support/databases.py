@@ -7,10 +7,18 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from gateway.db import migrations
+from gateway.db.engine import create_engine
+from gateway.schools.models import School
+from gateway.schools.service import create_school
+from gateway.settings import Settings
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
@@ -73,3 +81,29 @@ async def throwaway_database(directory: Path) -> AsyncIterator[str]:
             yield url
     else:
         yield f"sqlite+aiosqlite:///{directory / f'gateway-{uuid.uuid4().hex[:8]}.db'}"
+
+
+@dataclass(frozen=True)
+class MigratedDatabase:
+    url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    async def school(self, urn: str, name: str) -> School:
+        """A committed school, for tests that work across separate connections."""
+        async with self.sessions() as session, session.begin():
+            return await create_school(
+                session, urn=urn, name=name, la_code="201", establishment_number="4001", phase="secondary"
+            )
+
+
+@asynccontextmanager
+async def migrated_database(directory: Path, *, pool_size: int = 10) -> AsyncIterator[MigratedDatabase]:
+    """A throwaway database of this run's backend, migrated to head, with its own engine."""
+    async with throwaway_database(directory) as url:
+        engine = create_engine(Settings(database_url=url, db_pool_size=pool_size))
+        try:
+            await migrations.upgrade(engine)
+            yield MigratedDatabase(url, engine, async_sessionmaker(engine, expire_on_commit=False))
+        finally:
+            await engine.dispose()

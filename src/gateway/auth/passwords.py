@@ -206,6 +206,14 @@ def _problem(code: PolicyCode) -> PolicyProblem:
     return PolicyProblem(code, _MESSAGES[code])
 
 
+def policy_message(code: str) -> str | None:
+    """The plain-English message for a policy code (pages show it after a redirect), or None."""
+    try:
+        return _MESSAGES[PolicyCode(code)]
+    except ValueError:
+        return None
+
+
 @functools.cache
 def common_passwords() -> frozenset[str]:
     """The 30 000 most common leaked passwords from zxcvbn's frequency lists, case-folded."""

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response, Security
+from fastapi import APIRouter, Depends, Header, Path, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
@@ -15,7 +15,7 @@ from gateway.connector import keys, service
 from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON
 from gateway.http.content_type import require_json
-from gateway.keys.keyring import Keyring
+from gateway.keys.dependencies import KeyringDep
 from gateway.mis.records import RECORD_MODELS
 from gateway.mis.validation import MAX_BATCH_RECORDS
 from gateway.schools.models import School
@@ -46,14 +46,6 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
         422: "Invalid records: each listed by JSON pointer; nothing was written",
     }.items()
 }
-
-
-def keyring(request: Request) -> Keyring:
-    ring: Keyring = request.app.state.keyring
-    return ring
-
-
-KeyringDep = Annotated[Keyring, Depends(keyring)]
 
 
 connector_key = HTTPBearer(

@@ -19,5 +19,7 @@ class School(Timestamped, Base):
     la_code: Mapped[str] = mapped_column(String(3))
     establishment_number: Mapped[str] = mapped_column(String(4))
     phase: Mapped[str] = mapped_column(String(32))
+    # A school can insist that every admin signs in with a second factor.
+    require_totp: Mapped[bool] = mapped_column(default=False, server_default="0")
     # The school's change sequence: every MIS write takes the next numbers, under this row's lock.
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -1,0 +1,367 @@
+"""Sign-in pages for school admins (SPEC §5, §9): plain HTML forms, CSRF on every form, 303 after POST.
+
+Form field names are an interface (SPEC §9): login `email`, `password`; second factor `code`.
+Messages shown after a redirect come from fixed codes in the query string, never from user input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from gateway.accounts import service
+from gateway.accounts.errors import CsrfRejected, LinkInvalid, PasswordRejected, SessionInvalid
+from gateway.accounts.links import LinkPurpose, check_link
+from gateway.accounts.models import Admin, AdminSession
+from gateway.accounts.sessions import (
+    COOKIE_NAME,
+    Stage,
+    end_all_sessions,
+    end_session,
+    load_session,
+    open_session,
+    renew,
+)
+from gateway.auth.passwords import PasswordHashing, policy_message
+from gateway.auth.totp import provisioning_uri, qr_code_svg
+from gateway.db.session import SessionDep
+from gateway.errors import InvalidInput
+from gateway.http import csrf
+from gateway.http.throttle import Throttle
+from gateway.keys.dependencies import KeyringDep
+from gateway.schools.models import School
+from gateway.web.templates import render
+
+router = APIRouter(include_in_schema=False)
+
+NOTICES = {
+    "signed_out": "You have signed out.",
+    "reset_sent": "If that address belongs to an admin, we have emailed a link to reset the password.",
+    "password_set": "Your password is saved. Sign in with it now.",
+    "password_changed": "Your password is changed. Your other sessions have been signed out.",
+}
+PROBLEMS = {
+    "login": "The email, password or code is not right, or the account is locked.",
+    "code": "That code is not right. Wait for the next code and try again.",
+    "mismatch": "The two passwords do not match.",
+    "current": "Your current password is not right.",
+    "enrol": "That code does not match. Check the time on your phone and try the next code.",
+}
+Text = Annotated[str, Form(max_length=1024)]
+
+
+def hashing(request: Request) -> PasswordHashing:
+    value: PasswordHashing = request.app.state.password_hashing
+    return value
+
+
+def throttle(request: Request) -> Throttle:
+    value: Throttle = request.app.state.throttle
+    return value
+
+
+def issuer(request: Request) -> str:
+    value: str = request.app.state.settings.issuer
+    return value
+
+
+HashingDep = Annotated[PasswordHashing, Depends(hashing)]
+ThrottleDep = Annotated[Throttle, Depends(throttle)]
+IssuerDep = Annotated[str, Depends(issuer)]
+
+
+def see_other(path: str, *, token: str | None = None, clear_session: bool = False) -> RedirectResponse:
+    response = RedirectResponse(path, status_code=303)
+    if token is not None:
+        csrf.set_secure_cookie(response, COOKIE_NAME, token)
+    if clear_session:
+        response.delete_cookie(COOKIE_NAME, path="/", secure=True, httponly=True, samesite="lax")
+    return response
+
+
+def page(
+    request: Request,
+    template: str,
+    title: str,
+    *,
+    csrf_token: str = "",
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    status_code: int = 200,
+    **context: object,
+) -> HTMLResponse:
+    return render(
+        request,
+        template,
+        title=title,
+        csrf_token=csrf_token,
+        notice=NOTICES.get(notice or ""),
+        problems=problems or [],
+        status_code=status_code,
+        **context,
+    )
+
+
+async def signed_in(request: Request, session: SessionDep, *stages: Stage) -> tuple[AdminSession, Admin]:
+    record, admin = await load_session(session, request.cookies.get(COOKIE_NAME))
+    if record.stage not in stages:
+        raise SessionInvalid
+    return record, admin
+
+
+def require_anonymous_csrf(request: Request, presented: str) -> None:
+    if not csrf.matches(request.cookies.get(csrf.ANONYMOUS_COOKIE), presented):
+        raise CsrfRejected
+
+
+def require_session_csrf(record: AdminSession, presented: str) -> None:
+    if not csrf.matches(record.csrf_token, presented):
+        raise CsrfRejected
+
+
+# --- sign in ----------------------------------------------------------------------------------------------
+
+
+def anonymous_page(request: Request, template: str, title: str, **context: object) -> HTMLResponse:
+    """A signed-out form, with the visitor's CSRF token (and its cookie if this is their first page)."""
+    cookie = HTMLResponse()
+    token = csrf.anonymous_token(request, cookie)
+    response = page(request, template, title, csrf_token=token, **context)  # type: ignore[arg-type]
+    for value in cookie.headers.getlist("set-cookie"):
+        response.headers.append("set-cookie", value)
+    return response
+
+
+@router.get("/login")
+async def login_form(request: Request, notice: str | None = None, failed: bool = False) -> Response:
+    return anonymous_page(
+        request, "login.html", "Sign in", notice=notice, problems=[PROBLEMS["login"]] if failed else None
+    )
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    session: SessionDep,
+    hashing: HashingDep,
+    limiter: ThrottleDep,
+    iss: IssuerDep,
+    email: Text,
+    password: Text,
+    csrf_token: Text,
+) -> Response:
+    require_anonymous_csrf(request, csrf_token)
+    await limiter.check(request, "login")
+    outcome = await service.password_login(session, hashing, email=email, password=password, issuer=iss)
+    if outcome is None:
+        return see_other("/login?failed=true")
+    await end_session(session, request.cookies.get(COOKIE_NAME))  # never keep an id from before sign-in
+    opened = await open_session(session, outcome.admin, outcome.next_stage)
+    target = {Stage.SECOND_FACTOR: "/login/totp", Stage.ENROL: "/account/totp", Stage.FULL: "/account"}
+    return see_other(target[outcome.next_stage], token=opened.token)
+
+
+@router.get("/login/totp")
+async def totp_form(request: Request, session: SessionDep, failed: bool = False) -> Response:
+    record, _admin = await signed_in(request, session, Stage.SECOND_FACTOR)
+    return page(
+        request,
+        "totp.html",
+        "Enter your code",
+        csrf_token=record.csrf_token,
+        problems=[PROBLEMS["code"]] if failed else None,
+    )
+
+
+@router.post("/login/totp")
+async def totp(
+    request: Request,
+    session: SessionDep,
+    ring: KeyringDep,
+    limiter: ThrottleDep,
+    iss: IssuerDep,
+    code: Text,
+    csrf_token: Text,
+) -> Response:
+    record, admin = await signed_in(request, session, Stage.SECOND_FACTOR)
+    require_session_csrf(record, csrf_token)
+    await limiter.check(request, "login")
+    if not await service.second_factor(session, ring, admin, code, issuer=iss):
+        if admin.locked_at is not None:
+            return see_other("/login?failed=true", clear_session=True)
+        return see_other("/login/totp?failed=true")
+    opened = await renew(session, record, admin, Stage.FULL)
+    return see_other("/account", token=opened.token)
+
+
+@router.post("/logout")
+async def logout(request: Request, session: SessionDep, csrf_token: Text) -> Response:
+    record, _admin = await load_session(session, request.cookies.get(COOKIE_NAME))
+    require_session_csrf(record, csrf_token)
+    await end_session(session, request.cookies.get(COOKIE_NAME))
+    return see_other("/login?notice=signed_out", clear_session=True)
+
+
+# --- forgotten password, reset and first setup --------------------------------------------------------------
+
+
+@router.get("/forgot-password")
+async def forgot_form(request: Request) -> Response:
+    return anonymous_page(request, "forgot.html", "Reset your password")
+
+
+@router.post("/forgot-password")
+async def forgot(
+    request: Request, session: SessionDep, limiter: ThrottleDep, iss: IssuerDep, email: Text, csrf_token: Text
+) -> Response:
+    require_anonymous_csrf(request, csrf_token)
+    await limiter.check(request, "reset")
+    await service.request_reset(session, email, issuer=iss)
+    return see_other("/login?notice=reset_sent")
+
+
+def _link_routes(purpose: LinkPurpose, path: str, title: str) -> None:
+    @router.get(path, name=f"{purpose}_form")
+    async def form(
+        request: Request,
+        session: SessionDep,
+        token: Annotated[str, Query(max_length=100)] = "",
+        problem: Annotated[list[str], Query()] = [],  # noqa: B006
+    ) -> Response:
+        try:
+            await check_link(session, token, purpose)
+        except LinkInvalid as exc:
+            return page(
+                request,
+                "message.html",
+                "Link not valid",
+                message=exc.detail,
+                status_code=400,
+                link={"href": "/forgot-password", "text": "Ask for a new link"},
+            )
+        messages = [PROBLEMS.get(code) or policy_message(code) for code in problem[:8]]
+        return anonymous_page(
+            request, "set_password.html", title, token=token, action=path, problems=[m for m in messages if m]
+        )
+
+    @router.post(path, name=f"{purpose}_submit")
+    async def submit(
+        request: Request,
+        session: SessionDep,
+        hashing: HashingDep,
+        token: Text,
+        password: Text,
+        password_confirm: Text,
+        csrf_token: Text,
+    ) -> Response:
+        require_anonymous_csrf(request, csrf_token)
+        if password != password_confirm:
+            return see_other(f"{path}?token={token}&problem=mismatch")
+        try:
+            await service.complete_link(session, hashing, token, purpose, password)
+        except PasswordRejected as exc:
+            codes = "&".join(f"problem={error['code']}" for error in exc.errors)
+            return see_other(f"{path}?token={token}&{codes}")
+        except LinkInvalid:
+            return see_other(f"{path}?token=")
+        return see_other("/login?notice=password_set")
+
+
+_link_routes(LinkPurpose.RESET, "/reset-password", "Choose a new password")
+_link_routes(LinkPurpose.SETUP, "/setup", "Set up your account")
+
+
+# --- account ----------------------------------------------------------------------------------------------
+
+
+@router.get("/account")
+async def account(
+    request: Request, session: SessionDep, notice: str | None = None, problem: str | None = None
+) -> Response:
+    try:
+        record, admin = await signed_in(request, session, Stage.FULL)
+    except SessionInvalid:
+        return see_other("/login")
+    school = await session.get(School, admin.school_id)
+    return page(
+        request,
+        "account.html",
+        "Your account",
+        csrf_token=record.csrf_token,
+        notice=notice,
+        problems=[PROBLEMS[problem]] if problem in PROBLEMS else None,
+        admin=admin,
+        school=school,
+    )
+
+
+@router.post("/account/password")
+async def change_password(
+    request: Request,
+    session: SessionDep,
+    hashing: HashingDep,
+    limiter: ThrottleDep,
+    current_password: Text,
+    password: Text,
+    password_confirm: Text,
+    csrf_token: Text,
+) -> Response:
+    record, admin = await signed_in(request, session, Stage.FULL)
+    require_session_csrf(record, csrf_token)
+    await limiter.check(request, "login")
+    if password != password_confirm:
+        return see_other("/account?problem=mismatch")
+    if (
+        admin.password_hash is None
+        or not (await asyncio.to_thread(hashing.verify, admin.password_hash, current_password)).ok
+    ):
+        return see_other("/account?problem=current")
+    await service.set_password(session, hashing, admin, password)
+    await end_all_sessions(session, admin, keep=record)
+    return see_other("/account?notice=password_changed")
+
+
+@router.get("/account/totp")
+async def enrol_form(
+    request: Request, session: SessionDep, ring: KeyringDep, iss: IssuerDep, failed: bool = False
+) -> Response:
+    record, admin = await signed_in(request, session, Stage.FULL, Stage.ENROL)
+    if admin.totp_enrolled_at is not None:
+        return see_other("/account")
+    secret = await service.pending_totp_secret(session, ring, admin) or await service.start_totp_enrolment(
+        session, ring, admin
+    )
+    uri = provisioning_uri(secret, account_name=admin.email, issuer=f"Gateway ({iss.split('//', 1)[-1]})")
+    return page(
+        request,
+        "enrol_totp.html",
+        "Set up a second factor",
+        csrf_token=record.csrf_token,
+        problems=[PROBLEMS["enrol"]] if failed else None,
+        required=record.stage == Stage.ENROL,
+        qr_svg=qr_code_svg(uri),
+        secret_groups=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+    )
+
+
+@router.post("/account/totp")
+async def enrol(
+    request: Request, session: SessionDep, ring: KeyringDep, code: Text, csrf_token: Text
+) -> Response:
+    record, admin = await signed_in(request, session, Stage.FULL, Stage.ENROL)
+    require_session_csrf(record, csrf_token)
+    try:
+        codes = await service.confirm_totp_enrolment(session, ring, admin, code)
+    except InvalidInput:
+        return see_other("/account/totp?failed=true")
+    if record.stage == Stage.ENROL:
+        await service.login_succeeded(session, admin)
+    opened = await renew(session, record, admin, Stage.FULL)
+    # Recovery codes are shown once, in this response, and never stored in the clear: the one page
+    # that answers a POST with content instead of a redirect.
+    response = page(request, "recovery_codes.html", "Save your recovery codes", codes=codes)
+    csrf.set_secure_cookie(response, COOKIE_NAME, opened.token)
+    return response

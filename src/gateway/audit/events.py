@@ -1,0 +1,62 @@
+"""What the authorisation log records (SPEC §4): a closed set of event types, and who did it.
+
+Services record events at these named points, never routers (STYLE, habit 6). Adding an event type is a
+code change reviewed like any other; the column holds the value, so renaming one is a data migration.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    """Every event of SPEC §4. Values are `subject.verb`, at most 40 characters (the column's width)."""
+
+    REQUEST_CREATED = "request.created"
+    GRANT_APPROVED = "grant.approved"
+    GRANT_NARROWED = "grant.narrowed"
+    GRANT_REVOKED = "grant.revoked"
+    APP_DISCONNECTED = "app.disconnected"
+    TOKEN_FAMILY_REVOKED = "token_family.revoked"  # noqa: S105 (a name, not a secret)
+    DATA_ACCESSED = "data.accessed"
+    ADMIN_LOGIN = "admin.login"
+    ADMIN_LOGIN_FAILED = "admin.login_failed"
+    ADMIN_LOCKED_OUT = "admin.locked_out"
+    ADMIN_PASSWORD_RESET = "admin.password_reset"  # noqa: S105
+    ADMIN_TOTP_ENROLLED = "admin.totp_enrolled"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
+    EXPORT = "data.exported"
+    PURGE = "data.purged"
+    KEY_ROTATION = "keys.rotated"
+
+
+# Who acted, as an opaque reference: a kind and an id, never an email address or a person's name.
+OPERATOR = "operator"  # the `gateway` CLI on the host
+SYSTEM = "system"  # scheduled jobs (retention, key rotation by schedule)
+_ACTOR = re.compile(r"(operator|system|(admin|api_key|connector|app|developer):[A-Za-z0-9._-]{1,64})")
+
+
+def admin(admin_id: uuid.UUID) -> str:
+    return f"admin:{admin_id}"
+
+
+def api_key(prefix: str) -> str:
+    return check_actor(f"api_key:{prefix}")
+
+
+def connector(prefix: str) -> str:
+    return check_actor(f"connector:{prefix}")
+
+
+def app(client_id: str) -> str:
+    return check_actor(f"app:{client_id}")
+
+
+def check_actor(actor: str) -> str:
+    """`actor` if it is `operator`, `system` or `kind:id`; ValueError otherwise (an email cannot pass)."""
+    if not _ACTOR.fullmatch(actor):
+        raise ValueError("actor must be 'operator', 'system' or 'kind:id' with an opaque id")
+    return actor

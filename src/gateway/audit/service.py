@@ -1,0 +1,124 @@
+"""Recording, listing and verifying the authorisation log (SPEC §4). Services flush; callers commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.audit.chain import GENESIS_HASH, BrokenLink, ChainVerifier, event_hash
+from gateway.audit.details import encode_details
+from gateway.audit.events import EventType, check_actor
+from gateway.audit.models import AuditEvent, hashed_fields
+from gateway.audit.repository import AuditLog
+from gateway.db.base import utcnow
+from gateway.errors import NotFound
+from gateway.schools.models import School
+
+MAX_PAGE = 1000
+VERIFY_PAGE = 1000  # events read per query while verifying
+
+
+class UnreadableEvent(Exception):
+    """A stored event whose columns cannot even be read back: it was altered outside the gateway."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """One school's verification: how many events were checked and the first broken one, if any."""
+
+    school_id: uuid.UUID
+    events_checked: int
+    broken: BrokenLink | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    school_id: uuid.UUID,
+    event_type: EventType,
+    actor: str,
+    details: Mapping[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> AuditEvent:
+    """Append an event to the school's chain and flush; it is kept if the caller's transaction commits.
+
+    The school's row is locked first, so concurrent appends for one school queue rather than fork the
+    chain; the unique (school_id, seq) constraint is the backstop. `actor` and `details` must identify by
+    id only (`gateway.audit.details`): ValueError or TypeError otherwise, before anything is written.
+    """
+    kind = EventType(event_type)
+    check_actor(actor)
+    stored_details = encode_details(details)
+    if occurred_at is None:
+        occurred_at = utcnow()
+    elif occurred_at.utcoffset() is None:
+        raise ValueError("occurred_at must be timezone-aware")
+    log = AuditLog(session, school_id)
+    if not await log.lock():
+        raise NotFound(f"No school {school_id}.")
+    head = await log.head()
+    seq, prev_hash = (1, GENESIS_HASH) if head is None else (head[0] + 1, head[1])
+    columns: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "school_id": school_id,
+        "seq": seq,
+        "event_type": kind.value,
+        "actor": actor,
+        "occurred_at": occurred_at.astimezone(UTC),
+        "details": stored_details,
+    }
+    event = AuditEvent(**columns, prev_hash=prev_hash, hash=event_hash(prev_hash, hashed_fields(**columns)))
+    await log.append(event)
+    return event
+
+
+async def list_events(
+    session: AsyncSession, school_id: uuid.UUID, *, after_seq: int = 0, limit: int = 100
+) -> list[AuditEvent]:
+    """A page of one school's events in chain order, after `after_seq` (the cursor)."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
+    return await AuditLog(session, school_id).events(after_seq=after_seq, limit=limit)
+
+
+async def verify(session: AsyncSession, school_id: uuid.UUID | None = None) -> list[ChainReport]:
+    """Check one school's chain, or every school's (in URN order), from the first event to the last."""
+    if school_id is None:
+        school_ids = list(await session.scalars(select(School.id).order_by(School.urn)))
+    elif await session.scalar(select(School.id).where(School.id == school_id)) is None:
+        raise NotFound(f"No school {school_id}.")
+    else:
+        school_ids = [school_id]
+    return [await _verify_school(session, one) for one in school_ids]
+
+
+async def _verify_school(session: AsyncSession, school_id: uuid.UUID) -> ChainReport:
+    """Page through the log by seq so memory stays flat however long it is."""
+    log = AuditLog(session, school_id)
+    verifier = ChainVerifier()
+    after_seq: int | None = None
+    while verifier.broken is None:
+        try:
+            links = await log.links(after_seq=after_seq, limit=VERIFY_PAGE)
+        except (ValueError, TypeError) as exc:  # e.g. text where a timestamp or a uuid belongs (SQLite)
+            raise UnreadableEvent(
+                f"the authorisation log of school {school_id} has an unreadable event after seq "
+                f"{after_seq or 0} ({type(exc).__name__}): it was altered outside the gateway"
+            ) from None
+        for link in links:
+            if verifier.check(link) is not None:
+                break
+        if len(links) < VERIFY_PAGE:
+            break
+        after_seq = links[-1].seq
+    return ChainReport(school_id=school_id, events_checked=verifier.checked, broken=verifier.broken)

@@ -1,0 +1,91 @@
+"""The background sender: `deliver_due` every few seconds in each gateway process, until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway.email.sender import deliver_due, purge_finished
+from gateway.email.transports import MailTransport
+from gateway.observability.logging import log_fields
+
+DEFAULT_INTERVAL_SECONDS = 5.0
+PURGE_EVERY_SECONDS = 3600.0
+BATCH = 20
+
+logger = logging.getLogger(__name__)
+
+
+async def run_outbox_worker(
+    sessions: async_sessionmaker[AsyncSession],
+    transport: MailTransport,
+    *,
+    interval: float,
+    stop: asyncio.Event,
+) -> None:
+    """Deliver due mail every `interval` seconds (at once again after a full batch) until `stop` is set.
+    Survives every error, logging only its class: the next round may succeed (a database back up)."""
+    next_purge = time.monotonic()
+    while not stop.is_set():
+        full_batch = False
+        try:
+            report = await deliver_due(sessions, transport, batch=BATCH)
+            full_batch = report.claimed >= BATCH
+            if time.monotonic() >= next_purge:
+                await purge_finished(sessions)
+                next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+        except Exception as exc:
+            logger.error("outbox round failed", extra=log_fields(error=type(exc).__name__))
+        if full_batch:
+            await asyncio.sleep(0)  # let stop() and the rest of the process in between batches
+            continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+class OutboxWorker:
+    """`run_outbox_worker` as a task, for the app's lifespan: `start()` at start-up, `await stop()` at
+    shutdown. `stop` lets a send in progress finish for `grace` seconds, then cancels it (the message is
+    then retried when its lease ends)."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        transport: MailTransport,
+        *,
+        interval: float = DEFAULT_INTERVAL_SECONDS,
+        grace: float = 10.0,
+    ) -> None:
+        self.sessions = sessions
+        self.transport = transport
+        self.interval = interval
+        self.grace = grace
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if self._task is not None:
+            raise RuntimeError("the outbox worker was already started")
+        self._task = asyncio.create_task(
+            run_outbox_worker(self.sessions, self.transport, interval=self.interval, stop=self._stop),
+            name="gateway-outbox-worker",
+        )
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._stop.set()
+        done, _ = await asyncio.wait({self._task}, timeout=self.grace)
+        if not done:
+            self._task.cancel()
+            await asyncio.wait({self._task})
+        if not self._task.cancelled() and (error := self._task.exception()) is not None:
+            logger.error("outbox worker died", extra=log_fields(error=type(error).__name__))
