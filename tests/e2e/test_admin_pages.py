@@ -1,11 +1,14 @@
 """A first admin in real Chromium: setup link, sign in, enrol TOTP, sign in again with a code.
 
-Screenshots land in docs/screenshots/ so reviewers see the pages as admins do.
+Screenshots land in docs/screenshots/ so reviewers see the pages as admins do. Committed ones are
+only replaced when GATEWAY_UPDATE_SCREENSHOTS=1 (each run differs: a new TOTP key), otherwise a run's
+shots go to test-artifacts/.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -15,13 +18,17 @@ from playwright.async_api import Page
 from tests.cli.test_cli import gateway
 from tests.support.server import RunningServer
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "docs" / "screenshots"
 PASSWORD = "Copper-Kettle-9034"
 
 
 async def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SCREENSHOTS / name, full_page=True)
+    committed = SCREENSHOTS / name
+    update = os.environ.get("GATEWAY_UPDATE_SCREENSHOTS") == "1" or not committed.exists()
+    target = committed if update else REPO / "test-artifacts" / "screenshots" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=target, full_page=True)
 
 
 async def test_first_admin_sets_up_signs_in_and_enrols_totp(
