@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.observability.request_id import current_request_id
+from gateway.web.templates import error_page
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +164,6 @@ def wants_html(request: Request) -> bool:
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
     if wants_html(request):
-        from gateway.web.templates import error_page
-
         return error_page(request, exc.status, exc.title, exc.detail, headers=exc.headers)
     return render(exc)
 

@@ -161,3 +161,19 @@ async def test_sign_in_is_throttled_per_address(browser: httpx.AsyncClient, acco
         statuses.append(response.status_code)
     assert statuses[:30] == [303] * 30
     assert statuses[30] == 429
+
+
+async def test_browsers_get_error_pages_not_json(browser: httpx.AsyncClient, account: Account) -> None:
+    html = {"accept": "text/html,application/xhtml+xml"}
+    await csrf_from(browser, "/login")
+    forged = await browser.post(
+        "/login", data={"email": account.email, "password": PASSWORD, "csrf_token": "forged"}, headers=html
+    )
+    assert forged.status_code == 403
+    assert forged.headers["content-type"].startswith("text/html")
+    assert "This form has expired" in forged.text
+    assert (await browser.get("/login/totp", headers=html)).headers["location"] == "/login"
+    api = await browser.post(
+        "/login", data={"email": account.email, "password": PASSWORD, "csrf_token": "forged"}
+    )
+    assert api.headers["content-type"] == "application/problem+json"

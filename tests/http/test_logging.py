@@ -60,3 +60,10 @@ def test_secret_looking_extra_fields_are_redacted() -> None:
     assert record.password == REDACTED
     assert record.route == "/healthz"
     assert record.request_id == "req-12345678"
+
+
+def test_uvicorns_coloured_copy_is_dropped() -> None:
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, "Started", (), None)
+    record.color_message = "\x1b[36mStarted\x1b[0m"
+    assert RedactingFilter().filter(record)
+    assert not hasattr(record, "color_message")

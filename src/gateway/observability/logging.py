@@ -25,6 +25,7 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id()
+        record.__dict__.pop("color_message", None)  # uvicorn's ANSI-coloured copy of the message
         for key in list(vars(record)):
             if key not in _STANDARD_ATTRIBUTES and _SECRET_KEY.search(key):
                 setattr(record, key, REDACTED)
