@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from gateway import __version__
 from gateway.accounts.pages import router as account_pages
+from gateway.apps.router import router as apps_router
 from gateway.auth.passwords import PasswordHashing
 from gateway.connector.router import record_schemas
 from gateway.connector.router import router as connector_router
@@ -31,6 +32,7 @@ from gateway.manage.router import router as manage_router
 from gateway.observability.logging import configure_logging
 from gateway.observability.metrics import Metrics
 from gateway.settings import Settings, load_settings
+from gateway.tokens.jwks_router import router as jwks_router
 from gateway.web.docs import mount_docs
 from gateway.web.templates import STATIC
 
@@ -115,7 +117,9 @@ def create_app(
     app.include_router(connector_router)
     app.include_router(manage_router)
     app.include_router(developer_router)
+    app.include_router(apps_router)
     app.include_router(account_pages)
+    app.include_router(jwks_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     mount_docs(app, title=TITLE)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.accounts import service as accounts
 from gateway.cli import CommandFailed, emit, fail_cleanly, main, run_in_transaction
 from gateway.connector import keys as connector_keys
+from gateway.db.base import utcnow
 from gateway.developers import service as developers
+from gateway.keys import signing
 from gateway.keys.envelope import master_key_id
 from gateway.keys.keyring import Keyring, rewrap_all
 from gateway.observability.logging import configure_logging
@@ -307,3 +310,34 @@ def developer_create(name: str, email: str, as_json: bool) -> None:
             "It is shown once; the developer can replace it with POST /developer/v1/keys/rotate.",
         ],
     )
+
+
+@keys.command("rotate-signing")
+@JSON_OPTION
+@fail_cleanly
+def keys_rotate_signing(as_json: bool) -> None:
+    """Activate a new access-token signing key; the old one stays published until its tokens expire."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+
+    async def work(session: AsyncSession, keyring: Keyring) -> dict[str, Any]:
+        now = utcnow()
+        created = await signing.rotate_signing_key(session, keyring.master_key, now=now)
+        published = await signing.published_rows(session, now=now)
+        return {
+            "kid": created.kid,
+            "published": [
+                {"kid": row.kid, "until": row.expires_at.isoformat() if row.expires_at else None}
+                for row in published
+            ],
+        }
+
+    rotated = run_in_transaction(settings, work)
+    signing.forget_published_keys()
+    lines = [f"new signing key {rotated['kid']} is active"]
+    lines += [
+        f"still published: {row['kid']} until {row['until']} (signs no more tokens)"
+        for row in rotated["published"]
+        if row["kid"] != rotated["kid"]
+    ]
+    emit(as_json, rotated, lines)

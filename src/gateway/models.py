@@ -1,12 +1,13 @@
 """Every ORM model, imported in one place so Alembic and tests see the whole schema."""
 
 from gateway.accounts.models import AccountLink, Admin, AdminSession, RecoveryCode
+from gateway.apps.models import App
 from gateway.audit.models import AuditEvent
 from gateway.connector.models import ConnectorKey
 from gateway.db.base import Base
 from gateway.developers.models import Developer, DeveloperKey
 from gateway.email.models import OutboxMessage
-from gateway.keys.models import SchoolKey, ServerSecret
+from gateway.keys.models import SchoolKey, ServerSecret, SigningKey
 from gateway.manage.models import SchoolApiKey
 from gateway.mis.models import ConnectorBatch, GroupMembership, MisRecordRow, SyncRun
 from gateway.schools.models import School
@@ -17,6 +18,7 @@ __all__ = [
     "AccountLink",
     "Admin",
     "AdminSession",
+    "App",
     "AuditEvent",
     "Base",
     "ConnectorBatch",
@@ -31,6 +33,7 @@ __all__ = [
     "SchoolApiKey",
     "SchoolKey",
     "ServerSecret",
+    "SigningKey",
     "SyncRun",
     "metadata",
 ]

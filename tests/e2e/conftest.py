@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from tests.support.databases import migrated_database
 from tests.support.server import RunningServer, gateway_server
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -30,8 +31,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(server_env: dict[str, str]) -> Iterator[RunningServer]:
-    with gateway_server(server_env) as server:
+async def e2e_env(
+    server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[dict[str, str]]:
+    """A database and data directory of the browser tests' own: what they commit stays out of other tests'."""
+    directory = tmp_path_factory.mktemp("e2e")
+    async with migrated_database(directory) as database:
+        yield {**server_env, "GATEWAY_DATABASE_URL": database.url, "GATEWAY_DATA_DIR": str(directory)}
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_env: dict[str, str]) -> Iterator[RunningServer]:
+    with gateway_server(e2e_env) as server:
         yield server
 
 

@@ -35,7 +35,7 @@ async def shot(page: Page, name: str) -> None:
 
 
 async def test_first_admin_sets_up_signs_in_and_enrols_totp(
-    page: Page, live_server: RunningServer, server_env: dict[str, str]
+    page: Page, live_server: RunningServer, e2e_env: dict[str, str]
 ) -> None:
     created = gateway(
         "school",
@@ -51,7 +51,7 @@ async def test_first_admin_sets_up_signs_in_and_enrols_totp(
         "--admin-email",
         "head@chromium-vale.example.org",
         "--json",
-        env={**server_env, "GATEWAY_ISSUER": live_server.base_url},
+        env={**e2e_env, "GATEWAY_ISSUER": live_server.base_url},
     )
     assert created.returncode == 0, created.stderr
     setup_link = json.loads(created.stdout)["setup_link"]
@@ -106,7 +106,7 @@ async def test_first_admin_sets_up_signs_in_and_enrols_totp(
     await sign_in(page, PASSWORD)  # the right password, but the account is locked now
     assert page.url.endswith("/login?failed=true")
     await shot(page, "locked.png")
-    mail = await wait_for_mail(Path(server_env["GATEWAY_DATA_DIR"]) / "mail")
+    mail = await wait_for_mail(Path(e2e_env["GATEWAY_DATA_DIR"]) / "mail")
     link = re.search(r"https?://\S+/reset-password\?token=\S+", mail)
     assert link, mail
     await page.goto(link.group(0))

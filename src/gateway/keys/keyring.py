@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.keys.envelope import master_key_id, new_key, unwrap, wrap
-from gateway.keys.models import SchoolKey, ServerSecret
+from gateway.keys.models import SchoolKey, ServerSecret, SigningKey
+from gateway.keys.signing import signing_key_purpose
 
 API_KEY_HASHING_SECRET = "api-key-hmac"  # noqa: S105 (a name, not a secret)
 
@@ -128,12 +129,16 @@ async def foreign_master_key_ids(session: AsyncSession, current_id: str) -> set[
     """Ids of master keys, other than the current one, that still wrap stored keys."""
     ids = set(await session.scalars(select(SchoolKey.master_key_id).distinct()))
     ids |= set(await session.scalars(select(ServerSecret.master_key_id).distinct()))
+    ids |= set(await session.scalars(select(SigningKey.master_key_id).distinct()))
     ids.discard(current_id)
     return ids
 
 
 async def rewrap_all(session: AsyncSession, old_master: bytes, new_master: bytes) -> tuple[int, int]:
-    """Re-wrap every data key and server secret under a new master key; records are not touched."""
+    """Re-wrap every data key and server secret under a new master key; records are not touched.
+
+    Returns (school data keys, server secrets); token signing keys count among the server secrets.
+    """
     new_id = master_key_id(new_master)
     school_keys = (await session.scalars(select(SchoolKey))).all()
     for row in school_keys:
@@ -145,5 +150,12 @@ async def rewrap_all(session: AsyncSession, old_master: bytes, new_master: bytes
         purpose = _secret_purpose(secret.name)
         secret.wrapped_value = wrap(new_master, unwrap(old_master, secret.wrapped_value, purpose), purpose)
         secret.master_key_id = new_id
+    signing_keys = (await session.scalars(select(SigningKey))).all()
+    for signing_key in signing_keys:
+        purpose = signing_key_purpose(signing_key.kid)
+        signing_key.wrapped_private_jwk = wrap(
+            new_master, unwrap(old_master, signing_key.wrapped_private_jwk, purpose), purpose
+        )
+        signing_key.master_key_id = new_id
     await session.flush()
-    return len(school_keys), len(server_secrets)
+    return len(school_keys), len(server_secrets) + len(signing_keys)

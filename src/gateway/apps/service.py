@@ -1,0 +1,153 @@
+"""Registering, editing, deleting apps and rotating their secrets (SPEC §3.1). Services flush, never commit.
+
+A secret is returned once, by registration or rotation, and otherwise exists only as its keyed hash.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.apps import credentials, validation
+from gateway.apps.models import App, AuthMethod
+from gateway.apps.repository import AppRepository
+from gateway.apps.validation import AppDraft
+from gateway.db.base import utcnow
+from gateway.errors import Conflict, NotFound, field_error
+from gateway.keys.keyring import API_KEY_HASHING_SECRET, Keyring
+
+
+def _not_found() -> NotFound:
+    return NotFound("You have no app with this client_id.")
+
+
+def _draft_of(app: App) -> AppDraft:
+    return AppDraft(
+        name=app.name,
+        description=app.description,
+        redirect_uris=tuple(app.redirect_uris),
+        required_scopes=app.required_scopes,
+        optional_scopes=app.optional_scopes,
+        token_endpoint_auth_method=app.auth_method,
+        privacy_policy_url=app.privacy_policy_url,
+        support_url=app.support_url,
+        webhook_url=app.webhook_url,
+    )
+
+
+def _apply(app: App, draft: AppDraft) -> None:
+    app.name = draft.name
+    app.description = draft.description
+    app.redirect_uris = list(draft.redirect_uris)
+    app.required_scopes = draft.required_scopes
+    app.optional_scopes = draft.optional_scopes
+    app.token_endpoint_auth_method = draft.token_endpoint_auth_method.value
+    app.privacy_policy_url = draft.privacy_policy_url
+    app.support_url = draft.support_url
+    app.webhook_url = draft.webhook_url
+
+
+async def _hashing_key(session: AsyncSession, keyring: Keyring) -> bytes:
+    return await keyring.secret(session, API_KEY_HASHING_SECRET)
+
+
+async def register(
+    session: AsyncSession, keyring: Keyring, developer_id: uuid.UUID, draft: AppDraft
+) -> tuple[App, str | None]:
+    """A new app and, for a confidential client, its secret (returned this once, stored hashed)."""
+    clean = validation.check(draft)
+    secret = credentials.new_client_secret() if clean.token_endpoint_auth_method.confidential else None
+    app = App(developer_id=developer_id, client_id=credentials.new_client_id())
+    _apply(app, clean)
+    if secret is not None:
+        app.client_secret_hash = credentials.secret_hash(await _hashing_key(session, keyring), secret)
+    await AppRepository(session, developer_id).add(app)
+    return app, secret
+
+
+async def list_apps(session: AsyncSession, developer_id: uuid.UUID) -> Sequence[App]:
+    return await AppRepository(session, developer_id).list()
+
+
+async def get_app(session: AsyncSession, developer_id: uuid.UUID, client_id: str) -> App:
+    app = await AppRepository(session, developer_id).get(client_id)
+    if app is None:
+        raise _not_found()
+    return app
+
+
+async def update_app(
+    session: AsyncSession, developer_id: uuid.UUID, client_id: str, changes: Mapping[str, Any]
+) -> App:
+    """Apply a PATCH: the given fields replace the stored ones, and the whole app is validated again.
+
+    `token_endpoint_auth_method` may switch between the two confidential methods; switching to or from
+    `none` would create or orphan a secret, so it is refused (409): register a new app instead.
+    """
+    app = await get_app(session, developer_id, client_id)
+    current = _draft_of(app)
+    method = changes.get("token_endpoint_auth_method")
+    if (
+        method is not None
+        and AuthMethod(method).confidential != current.token_endpoint_auth_method.confidential
+    ):
+        raise Conflict(
+            "An app cannot switch between a public and a confidential client: register a new app.",
+            errors=[field_error("cannot change to or from `none`", pointer="#/token_endpoint_auth_method")],
+        )
+    _apply(app, validation.check(current.merged(changes)))
+    app.updated_at = utcnow()
+    await session.flush()
+    return app
+
+
+async def delete_app(session: AsyncSession, developer_id: uuid.UUID, client_id: str) -> None:
+    repository = AppRepository(session, developer_id)
+    app = await repository.get(client_id)
+    if app is None:
+        raise _not_found()
+    await repository.delete(app)
+
+
+async def rotate_secret(
+    session: AsyncSession, keyring: Keyring, developer_id: uuid.UUID, client_id: str
+) -> tuple[App, str]:
+    """A new secret, shown once; the replaced one keeps working for `ROTATION_OVERLAP` (24 h).
+
+    Rotating again within the overlap retires the oldest secret at once: only the two newest work.
+    """
+    repository = AppRepository(session, developer_id)
+    app = await repository.get(client_id)
+    if app is None:
+        raise _not_found()
+    if app.client_secret_hash is None:
+        raise Conflict("This is a public client (`token_endpoint_auth_method` `none`): it has no secret.")
+    secret = credentials.new_client_secret()
+    replaced = await repository.replace_secret(
+        app,
+        expected=app.client_secret_hash,
+        new=credentials.secret_hash(await _hashing_key(session, keyring), secret),
+        previous_expires_at=utcnow() + credentials.ROTATION_OVERLAP,
+    )
+    if not replaced:
+        raise Conflict("The secret was rotated by another request at the same time: try again.")
+    await session.refresh(app)
+    return app, secret
+
+
+async def verify_client_secret(session: AsyncSession, keyring: Keyring, app: App, presented: str) -> bool:
+    """For the token endpoint: is `presented` this app's secret (or the previous one, within the overlap)?
+
+    Constant time; always False for a public client.
+    """
+    return credentials.secret_matches(
+        await _hashing_key(session, keyring),
+        presented,
+        current=app.client_secret_hash,
+        previous=app.previous_secret_hash,
+        previous_expires_at=app.previous_secret_expires_at,
+        now=utcnow(),
+    )
