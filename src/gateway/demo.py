@@ -18,6 +18,7 @@ from gateway.accounts import service as accounts
 from gateway.accounts.models import Admin
 from gateway.auth.passwords import PasswordHashing
 from gateway.db.engine import create_engine
+from gateway.demo_app import DemoApp, credentials, demo_app, write_credentials
 from gateway.keys.keyring import Keyring
 from gateway.mis.demo_school import LoadedSchool, load_demo_school
 from gateway.mis.synthetic import generate_school
@@ -26,14 +27,20 @@ from gateway.settings import Settings
 
 
 def run_demo(
-    settings: Settings, master_key: bytes, *, seed: int, students: int, base_url: str
+    settings: Settings,
+    master_key: bytes,
+    *,
+    seed: int,
+    students: int,
+    base_url: str,
+    credentials_file: Path,
 ) -> LoadedSchool:
     today = datetime.now(UTC).date()
     click.echo(f"Generating synthetic school (seed {seed}, {students} pupils)…", err=True)
     generated = generate_school(seed, students=students, today=today)
     total = sum(generated.counts().values())
 
-    async def load() -> tuple[LoadedSchool, DemoAdmin]:
+    async def load() -> tuple[LoadedSchool, DemoAdmin, DemoApp]:
         engine = create_engine(settings)
         try:
             sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -45,12 +52,17 @@ def run_demo(
                 )
             async with sessions() as session, session.begin():
                 admin = await demo_admin(session, loaded, base_url)
-            return loaded, admin
+                app = await demo_app(session, Keyring(master_key), base_url)
+            return loaded, admin, app
         finally:
             await engine.dispose()
 
-    loaded, admin = asyncio.run(load())
+    loaded, admin, app = asyncio.run(load())
+    write_credentials(
+        credentials_file, credentials(base_url, loaded.school_id, admin.email, admin.password, app)
+    )
     click.echo(summary(loaded, admin, base_url, settings.data_dir / "mail"))
+    click.echo(app_summary(app, credentials_file))
     return loaded
 
 
@@ -95,4 +107,15 @@ def summary(loaded: LoadedSchool, admin: DemoAdmin, base_url: str, mail_dir: Pat
     {loaded.connector_key}
   Try it:
     curl -H "Authorization: Bearer {loaded.connector_key}" {base_url}/connector/v1/status
+"""
+
+
+def app_summary(app: DemoApp, credentials_file: Path) -> str:
+    return f"""  Demo app (confidential client; the developer key and secret are new each run):
+    client_id      {app.client_id}
+    client_secret  {app.client_secret}
+    redirect_uri   {app.redirect_uris[0]}
+    scopes         required: {app.required_scopes}; optional: {app.optional_scopes}
+    developer key  {app.developer_key}   (try: GET /developer/v1/apps)
+  All of the above as JSON (mode 0600): {credentials_file}
 """

@@ -86,6 +86,18 @@ async def create_developer(
     return developer, row, token
 
 
+async def replace_keys(
+    session: AsyncSession, keyring: Keyring, developer: Developer
+) -> tuple[DeveloperKey, str]:
+    """Revoke every live key of the developer and issue one new key (the demo does this on each run)."""
+    await session.execute(
+        update(DeveloperKey)
+        .where(DeveloperKey.developer_id == developer.id, DeveloperKey.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return await _new_key(session, keyring, developer)
+
+
 async def authenticate(session: AsyncSession, keyring: Keyring, token: str) -> AuthenticatedDeveloper:
     """The developer behind a live `gw_dk_…` key, or 401 without saying why."""
     presented = api_keys.parse(token)
