@@ -59,6 +59,13 @@ def fail_cleanly(command: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
+def command_settings() -> Settings:
+    """The settings for a command, with JSON logging configured; a bad setting is a one-line exit 2."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return settings
+
+
 def safe_url(settings: Settings) -> str:
     return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
 
@@ -91,8 +98,7 @@ def main() -> None:
 @fail_cleanly
 def migrate(check: bool) -> None:
     """Bring the database schema to the latest migration (safe to run any number of times)."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
     if check:
         current = run_db(settings, migrations.current_revision)
         head = migrations.head_revision()
@@ -170,8 +176,7 @@ def emit(as_json: bool, created: dict[str, Any], lines: list[str]) -> None:
 @fail_cleanly
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the gateway with uvicorn. The database must be reachable and migrated."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
     ensure_ready(settings)
     serve_app(settings, host or settings.host, port or settings.port, workers or settings.workers)
 
@@ -216,8 +221,7 @@ def demo(
     """Load a synthetic school into the configured database (embedded SQLite by default) and serve."""
     from gateway.demo import run_demo
 
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
     master_key = resolve_master_key(settings)
     run_db(settings, migrations.upgrade)
     base = f"http://{host}:{port}"

@@ -9,16 +9,15 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.accounts import service as accounts
-from gateway.cli import CommandFailed, emit, fail_cleanly, main, run_in_transaction
+from gateway.cli import CommandFailed, command_settings, emit, fail_cleanly, main, run_in_transaction
 from gateway.connector import keys as connector_keys
 from gateway.db.base import utcnow
 from gateway.developers import service as developers
 from gateway.keys import signing
 from gateway.keys.envelope import master_key_id
 from gateway.keys.keyring import Keyring, rewrap_all
-from gateway.observability.logging import configure_logging
 from gateway.schools.service import create_school, find_school
-from gateway.settings import decode_master_key, load_settings
+from gateway.settings import decode_master_key
 
 JSON_OPTION = click.option(
     "--json", "as_json", is_flag=True, help="Print what was created as one JSON object."
@@ -49,8 +48,7 @@ def school_create(
     as_json: bool,
 ) -> None:
     """Create a school, and optionally its first admin."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
 
     async def work(session: AsyncSession, _keyring: Keyring) -> dict[str, str]:
         created = await create_school(
@@ -83,8 +81,7 @@ def school_create(
 @fail_cleanly
 def school_require_totp(school_ref: str, off: bool) -> None:
     """Require every admin of the school to sign in with an authenticator app."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
 
     async def work(session: AsyncSession, _keyring: Keyring) -> str:
         found = await find_school(session, school_ref)
@@ -107,8 +104,7 @@ def admin() -> None:
 @fail_cleanly
 def admin_add(school_ref: str, email: str, as_json: bool) -> None:
     """Add an admin to a school; prints their one-time setup link."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
 
     async def work(session: AsyncSession, _keyring: Keyring) -> dict[str, str]:
         found = await find_school(session, school_ref)
@@ -131,8 +127,7 @@ def admin_add(school_ref: str, email: str, as_json: bool) -> None:
 @fail_cleanly
 def admin_list(school_ref: str) -> None:
     """List a school's admins and their state."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
 
     async def work(session: AsyncSession, _keyring: Keyring) -> list[str]:
         found = await find_school(session, school_ref)
@@ -157,8 +152,7 @@ def admin_list(school_ref: str) -> None:
 @fail_cleanly
 def admin_disable(email: str) -> None:
     """Disable an admin: their sessions end and they can no longer sign in."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
 
     async def work(session: AsyncSession, _keyring: Keyring) -> None:
         await accounts.disable_admin(session, await accounts.find_admin(session, email))
@@ -178,8 +172,7 @@ def connector() -> None:
 @fail_cleanly
 def connector_create_key(school_ref: str, as_json: bool) -> None:
     """Create a connector key for a school. It is shown once: store it in the connector's secrets."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
 
     async def work(session: AsyncSession, keyring: Keyring) -> dict[str, str]:
         found = await find_school(session, school_ref)
@@ -203,8 +196,7 @@ def connector_create_key(school_ref: str, as_json: bool) -> None:
 @fail_cleanly
 def connector_revoke_key(prefix: str) -> None:
     """Revoke a connector key by its prefix; its next request is refused."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
 
     async def work(session: AsyncSession, _keyring: Keyring) -> None:
         await connector_keys.revoke_key(session, prefix)
@@ -218,8 +210,7 @@ def connector_revoke_key(prefix: str) -> None:
 @fail_cleanly
 def connector_list_keys(school_ref: str) -> None:
     """List a school's connector keys (prefix, created, last used, revoked)."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
 
     async def work(session: AsyncSession, _keyring: Keyring) -> list[str]:
         found = await find_school(session, school_ref)
@@ -249,8 +240,7 @@ def keys() -> None:
 def rotate_master(new_key_env: str) -> None:
     """Re-wrap every school data key and server secret under a new master key. Records are untouched;
     afterwards set GATEWAY_MASTER_KEY to the new key: the old one is no longer needed."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
     encoded = os.environ.get(new_key_env)
     if not encoded:
         raise CommandFailed(
@@ -286,8 +276,7 @@ def developer() -> None:
 @fail_cleanly
 def developer_create(name: str, email: str, as_json: bool) -> None:
     """Create a developer account and its first key. The key is shown once: pass it on securely."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
 
     async def work(session: AsyncSession, keyring: Keyring) -> dict[str, str]:
         created, row, token = await developers.create_developer(session, keyring, name=name, email=email)
@@ -317,8 +306,7 @@ def developer_create(name: str, email: str, as_json: bool) -> None:
 @fail_cleanly
 def keys_rotate_signing(as_json: bool) -> None:
     """Activate a new access-token signing key; the old one stays published until its tokens expire."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
 
     async def work(session: AsyncSession, keyring: Keyring) -> dict[str, Any]:
         now = utcnow()

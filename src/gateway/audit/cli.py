@@ -13,14 +13,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from gateway.audit.service import ChainReport, UnreadableEvent, verify
-from gateway.cli import CommandFailed, DatabaseUnavailable, fail_cleanly, main, safe_url
+from gateway.cli import CommandFailed, DatabaseUnavailable, command_settings, fail_cleanly, main, safe_url
 from gateway.db import migrations
 from gateway.db.engine import create_engine
 from gateway.errors import Problem
-from gateway.observability.logging import configure_logging
 from gateway.schools.models import School
 from gateway.schools.service import find_school
-from gateway.settings import Settings, load_settings
+from gateway.settings import Settings
 
 T = TypeVar("T")
 
@@ -36,8 +35,7 @@ def audit() -> None:
 @fail_cleanly
 def audit_verify(school_ref: str | None, as_json: bool) -> None:
     """Check each school's hash chain; exit 1 naming the first broken event. Reads only; needs no keys."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
 
     async def work(engine: AsyncEngine) -> list[tuple[str, ChainReport]]:
         if not await migrations.is_at_head(engine):
