@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +14,6 @@ from gateway.keys import api_keys
 from gateway.keys.keyring import API_KEY_HASHING_SECRET, Keyring
 
 KIND = "ck"
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 BEARER_CHALLENGE = {"www-authenticate": 'Bearer realm="connector"'}
 
 
@@ -60,14 +58,9 @@ async def authenticate(session: AsyncSession, keyring: Keyring, authorization: s
         )
     row = await session.scalar(select(ConnectorKey).where(ConnectorKey.prefix == presented.prefix))
     hashing_key = await keyring.secret(session, API_KEY_HASHING_SECRET)
-    stored = row.secret_hash if row is not None else b"\0" * 32  # compare anyway: same work either way
-    if (
-        row is None
-        or not api_keys.matches(hashing_key, presented.secret, stored)
-        or row.revoked_at is not None
-    ):
+    stored, revoked = (row.secret_hash, row.revoked_at) if row is not None else (None, None)
+    if row is None or not api_keys.live_key_matches(hashing_key, presented.secret, stored, revoked):
         raise Unauthorized("The connector key is not valid.", headers=BEARER_CHALLENGE)
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        row.last_used_at = now
+    if (used := api_keys.last_used_update(row.last_used_at, utcnow())) is not None:
+        row.last_used_at = used
     return row

@@ -8,7 +8,6 @@ the same key cannot both succeed and leave two live keys behind.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,9 +20,7 @@ from gateway.keys import api_keys
 from gateway.keys.keyring import API_KEY_HASHING_SECRET, Keyring
 
 KIND = "dk"
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 BEARER_CHALLENGE = {"www-authenticate": 'Bearer realm="developer"'}
-_NO_HASH = b"\0" * 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,18 +102,13 @@ async def authenticate(session: AsyncSession, keyring: Keyring, token: str) -> A
         raise invalid_key()
     row = await session.scalar(select(DeveloperKey).where(DeveloperKey.prefix == presented.prefix))
     hashing_key = await keyring.secret(session, API_KEY_HASHING_SECRET)
-    stored = row.secret_hash if row is not None else _NO_HASH  # compare anyway: same work either way
-    if (
-        not api_keys.matches(hashing_key, presented.secret, stored)
-        or row is None
-        or row.revoked_at is not None
-    ):
+    stored, revoked = (row.secret_hash, row.revoked_at) if row is not None else (None, None)
+    if row is None or not api_keys.live_key_matches(hashing_key, presented.secret, stored, revoked):
         raise invalid_key()
     developer = await session.get(Developer, row.developer_id)
     assert developer is not None  # keys cascade with their developer
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        row.last_used_at = now
+    if (used := api_keys.last_used_update(row.last_used_at, utcnow())) is not None:
+        row.last_used_at = used
     return AuthenticatedDeveloper(developer, row)
 
 

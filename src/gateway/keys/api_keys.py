@@ -12,6 +12,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 _KEY_SHAPE = re.compile(r"^gw_(?P<kind>[a-z]{2})_(?P<prefix>[A-Za-z0-9]{12})_(?P<secret>[A-Za-z0-9_-]{43})$")
 
@@ -54,3 +55,22 @@ def keyed_hash(hashing_key: bytes, secret: str) -> bytes:
 
 def matches(hashing_key: bytes, secret: str, stored_hash: bytes) -> bool:
     return hmac.compare_digest(keyed_hash(hashing_key, secret), stored_hash)
+
+
+NO_HASH = b"\0" * 32  # compared against when no key has the prefix: the same work either way
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def live_key_matches(
+    hashing_key: bytes, secret: str, stored_hash: bytes | None, revoked_at: datetime | None
+) -> bool:
+    """Whether `secret` is a live key's: always one constant-time comparison, whether or not a row exists."""
+    matched = matches(hashing_key, secret, stored_hash if stored_hash is not None else NO_HASH)
+    return matched and stored_hash is not None and revoked_at is None
+
+
+def last_used_update(last_used_at: datetime | None, now: datetime) -> datetime | None:
+    """The new `last_used_at` to write, or None while the stored one is recent (no write per request)."""
+    if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
+        return now
+    return None

@@ -6,8 +6,6 @@ prefix only; its name is a label the school chose and stays out of the hash-chai
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.events import EventType
@@ -21,9 +19,7 @@ from gateway.manage.principal import SchoolPrincipal
 from gateway.manage.repository import SchoolApiKeys, key_by_prefix
 
 KIND = "sk"
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 BEARER_CHALLENGE = {"www-authenticate": 'Bearer realm="manage"'}
-_NO_HASH = b"\0" * 32
 
 
 def invalid_key() -> Unauthorized:
@@ -82,14 +78,9 @@ async def authenticate(session: AsyncSession, keyring: Keyring, token: str) -> S
         raise invalid_key()
     row = await key_by_prefix(session, presented.prefix)
     hashing_key = await keyring.secret(session, API_KEY_HASHING_SECRET)
-    stored = row.secret_hash if row is not None else _NO_HASH  # compare anyway: same work either way
-    if (
-        not api_keys.matches(hashing_key, presented.secret, stored)
-        or row is None
-        or row.revoked_at is not None
-    ):
+    stored, revoked = (row.secret_hash, row.revoked_at) if row is not None else (None, None)
+    if row is None or not api_keys.live_key_matches(hashing_key, presented.secret, stored, revoked):
         raise invalid_key()
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        row.last_used_at = now
+    if (used := api_keys.last_used_update(row.last_used_at, utcnow())) is not None:
+        row.last_used_at = used
     return SchoolPrincipal(school_id=row.school_id, api_key_prefix=row.prefix)
