@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gateway.oauth.errors import OAuthError, oauth_error_response
 from gateway.observability.request_id import current_request_id
 from gateway.web.templates import error_page
 
@@ -197,8 +198,14 @@ async def _on_unhandled(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_oauth_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OAuthError)
+    return oauth_error_response(exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(OAuthError, _on_oauth_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unhandled)

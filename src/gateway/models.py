@@ -10,6 +10,14 @@ from gateway.email.models import OutboxMessage
 from gateway.keys.models import SchoolKey, ServerSecret, SigningKey
 from gateway.manage.models import SchoolApiKey
 from gateway.mis.models import ConnectorBatch, GroupMembership, MisRecordRow, SyncRun
+from gateway.oauth.models import (
+    AuthorizationCode,
+    AuthorizationRequest,
+    Grant,
+    IssuedAccessToken,
+    RefreshToken,
+    SensitiveApproval,
+)
 from gateway.schools.models import School
 
 metadata = Base.metadata
@@ -20,18 +28,24 @@ __all__ = [
     "AdminSession",
     "App",
     "AuditEvent",
+    "AuthorizationCode",
+    "AuthorizationRequest",
     "Base",
     "ConnectorBatch",
     "ConnectorKey",
     "Developer",
     "DeveloperKey",
+    "Grant",
     "GroupMembership",
+    "IssuedAccessToken",
     "MisRecordRow",
     "OutboxMessage",
     "RecoveryCode",
+    "RefreshToken",
     "School",
     "SchoolApiKey",
     "SchoolKey",
+    "SensitiveApproval",
     "ServerSecret",
     "SigningKey",
     "SyncRun",

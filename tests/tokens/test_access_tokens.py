@@ -241,3 +241,30 @@ def test_signature_that_is_not_base64url() -> None:
     with pytest.raises(InvalidAccessToken) as caught:
         verify(f"{header}.{payload}.!!")
     assert caught.value.reason in {RejectReason.MALFORMED, RejectReason.BAD_SIGNATURE}
+
+
+def test_an_app_level_token_has_no_school_and_the_client_as_subject() -> None:
+    token, _ = mint_access_token(
+        KEY, issuer=ISSUER, client_id="app-1", school_id=None, grant_id=None, scopes=["school"],
+        audience=AUDIENCE, now=NOW,
+    )  # fmt: skip
+    _, payload, _ = segments(token)
+    assert payload["sub"] == "app-1" and "school_id" not in payload and "grant_id" not in payload
+    verified = verify(token)
+    assert (verified.school_id, verified.grant_id, verified.subject) == (None, None, "app-1")
+
+
+def test_an_app_level_token_must_name_its_client_as_subject() -> None:
+    payload = claims(sub="school:school-1")
+    del payload["school_id"], payload["grant_id"]
+    refused(
+        jwt.encode({"typ": "at+jwt", "alg": "ES256", "kid": KID}, payload, KEY), RejectReason.INVALID_CLAIMS
+    )
+
+
+def test_school_and_grant_come_together() -> None:
+    with pytest.raises(ValueError, match="both"):
+        mint_access_token(
+            KEY, issuer=ISSUER, client_id="app-1", school_id="s", grant_id=None, scopes=["school"],
+            audience=AUDIENCE, now=NOW,
+        )  # fmt: skip

@@ -24,7 +24,8 @@ LEEWAY_SECONDS = 30
 
 # RFC 9068 §4: `typ` is "at+jwt" or its full media type "application/at+jwt" (media types ignore case).
 _ACCEPTED_TYPES = frozenset({TOKEN_TYPE, f"application/{TOKEN_TYPE}"})
-_STRING_CLAIMS = ("iss", "sub", "client_id", "scope", "school_id", "grant_id", "jti")
+_STRING_CLAIMS = ("iss", "sub", "client_id", "scope", "jti")
+_SCHOOL_CLAIMS = ("school_id", "grant_id")
 _TIME_CLAIMS = ("iat", "exp")
 
 
@@ -53,15 +54,19 @@ class InvalidAccessToken(Exception):
 
 @dataclass(frozen=True, slots=True)
 class AccessTokenClaims:
-    """The verified claims of RFC 9068 §2.2 plus the gateway's `school_id` and `grant_id`."""
+    """The verified claims of RFC 9068 §2.2 plus the gateway's `school_id` and `grant_id`.
+
+    A school token (authorization code, refresh) has both and `sub` is `school:<id>`; an app-level token
+    (client_credentials) has neither and `sub` is the client id (RFC 9068 §2.2).
+    """
 
     issuer: str
     subject: str
     audience: tuple[str, ...]
     client_id: str
     scopes: tuple[str, ...]
-    school_id: str
-    grant_id: str
+    school_id: str | None
+    grant_id: str | None
     jti: str
     issued_at: datetime
     expires_at: datetime
@@ -72,8 +77,8 @@ def mint_access_token(
     *,
     issuer: str,
     client_id: str,
-    school_id: object,
-    grant_id: object,
+    school_id: object | None,
+    grant_id: object | None,
     scopes: Iterable[str],
     audience: str,
     now: datetime,
@@ -82,7 +87,8 @@ def mint_access_token(
     """Sign an access token with a private P-256 key that carries its `kid`; returns (token, jti).
 
     Header per RFC 9068 §2.1 (`typ: at+jwt`, `alg`, `kid`); claims per §2.2 (iss, exp, aud, sub, client_id,
-    iat, jti) and §2.2.3 (`scope`, space-separated), plus `school_id` and `grant_id`.
+    iat, jti) and §2.2.3 (`scope`, space-separated), plus `school_id` and `grant_id` for a school token.
+    With neither, it is an app-level token whose subject is the client itself.
     """
     if not key.kid or not key.is_private or key.get("crv") != "P-256":
         raise ValueError("an access token needs a private P-256 key with a kid")
@@ -91,20 +97,22 @@ def mint_access_token(
         raise ValueError("scopes must be non-empty tokens without spaces")
     if lifetime <= 0:
         raise ValueError("lifetime must be positive")
+    if (school_id is None) != (grant_id is None):
+        raise ValueError("a school token needs both school_id and grant_id; an app token neither")
     issued_at = int(now.timestamp())
     jti = secrets.token_urlsafe(24)
-    claims = {
+    claims: dict[str, object] = {
         "iss": issuer,
-        "sub": f"school:{school_id}",
+        "sub": client_id if school_id is None else f"school:{school_id}",
         "aud": audience,
         "client_id": client_id,
         "scope": " ".join(scope_list),
-        "school_id": str(school_id),
-        "grant_id": str(grant_id),
         "jti": jti,
         "iat": issued_at,
         "exp": issued_at + lifetime,
     }
+    if school_id is not None:
+        claims |= {"school_id": str(school_id), "grant_id": str(grant_id)}
     header = {"typ": TOKEN_TYPE, "alg": ALGORITHM, "kid": key.kid}
     return jwt.encode(header, claims, key, algorithms=[ALGORITHM]), jti
 
@@ -166,7 +174,16 @@ def _validated(
     audiences = (aud,) if isinstance(aud, str) else aud
     if not isinstance(audiences, list | tuple) or not all(isinstance(a, str) for a in audiences):
         raise InvalidAccessToken(RejectReason.INVALID_CLAIMS)
-    if claims["sub"] != f"school:{claims['school_id']}":
+    school = [claims.get(name) for name in _SCHOOL_CLAIMS]
+    if school.count(None) == 1:
+        raise InvalidAccessToken(RejectReason.MISSING_CLAIMS)
+    if school == [None, None]:
+        expected_subject = claims["client_id"]  # an app-level token
+    elif all(isinstance(value, str) and value for value in school):
+        expected_subject = f"school:{claims['school_id']}"
+    else:
+        raise InvalidAccessToken(RejectReason.INVALID_CLAIMS)
+    if claims["sub"] != expected_subject:
         raise InvalidAccessToken(RejectReason.INVALID_CLAIMS)
     if claims["iss"] != issuer:  # RFC 9068 §4 step 3: exact match with the issuer identifier
         raise InvalidAccessToken(RejectReason.WRONG_ISSUER)
@@ -186,8 +203,8 @@ def _validated(
         audience=tuple(audiences),
         client_id=claims["client_id"],
         scopes=tuple(claims["scope"].split()),
-        school_id=claims["school_id"],
-        grant_id=claims["grant_id"],
+        school_id=claims.get("school_id"),
+        grant_id=claims.get("grant_id"),
         jti=claims["jti"],
         issued_at=datetime.fromtimestamp(claims["iat"], UTC),
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
