@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from gateway import __version__
 from gateway.accounts.pages import router as account_pages
+from gateway.app_api.router import router as app_api_router
 from gateway.apps.router import router as apps_router
 from gateway.auth.passwords import PasswordHashing
 from gateway.connector.router import record_schemas
@@ -29,6 +30,9 @@ from gateway.http.throttle import Throttle
 from gateway.keys.keyring import Keyring
 from gateway.keys.master import resolve_master_key
 from gateway.manage.router import router as manage_router
+from gateway.oauth.authorize_router import router as authorize_router
+from gateway.oauth.metadata import router as metadata_router
+from gateway.oauth.token_router import router as token_router
 from gateway.observability.logging import configure_logging
 from gateway.observability.metrics import Metrics
 from gateway.settings import Settings, load_settings
@@ -120,6 +124,10 @@ def create_app(
     app.include_router(apps_router)
     app.include_router(account_pages)
     app.include_router(jwks_router)
+    app.include_router(metadata_router)
+    app.include_router(authorize_router)
+    app.include_router(token_router)
+    app.include_router(app_api_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     mount_docs(app, title=TITLE)
 
