@@ -31,6 +31,7 @@ from gateway.keys.keyring import Keyring
 from gateway.keys.master import resolve_master_key
 from gateway.manage.router import router as manage_router
 from gateway.oauth.authorize_router import router as authorize_router
+from gateway.oauth.consent_pages import router as consent_pages
 from gateway.oauth.metadata import router as metadata_router
 from gateway.oauth.token_router import router as token_router
 from gateway.observability.logging import configure_logging
@@ -126,6 +127,7 @@ def create_app(
     app.include_router(jwks_router)
     app.include_router(metadata_router)
     app.include_router(authorize_router)
+    app.include_router(consent_pages)
     app.include_router(token_router)
     app.include_router(app_api_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

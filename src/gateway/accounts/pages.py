@@ -7,7 +7,9 @@ Messages shown after a redirect come from fixed codes in the query string, never
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -51,6 +53,21 @@ PROBLEMS = {
     "enrol": "That code does not match. Check the time on your phone and try the next code.",
 }
 Text = Annotated[str, Form(max_length=1024)]
+NextField = Annotated[str, Form(alias="next", max_length=100)]
+NextQuery = Annotated[str | None, Query(alias="next", max_length=100)]
+# Where sign-in may return to: only a consent page, so `next` can never become an open redirect.
+_RETURN_PATH = re.compile(r"/consent/[A-Za-z0-9_-]{43}")
+
+
+def return_path(value: str | None) -> str | None:
+    """`value` if it is a page sign-in may send the admin back to, else None."""
+    return value if value is not None and _RETURN_PATH.fullmatch(value) else None
+
+
+def with_next(path: str, next_path: str | None) -> str:
+    if next_path is None:
+        return path
+    return f"{path}{'&' if '?' in path else '?'}next={quote(next_path, safe='/')}"
 
 
 def hashing(request: Request) -> PasswordHashing:
@@ -136,9 +153,16 @@ def anonymous_page(request: Request, template: str, title: str, **context: objec
 
 
 @router.get("/login")
-async def login_form(request: Request, notice: str | None = None, failed: bool = False) -> Response:
+async def login_form(
+    request: Request, notice: str | None = None, failed: bool = False, next_path: NextQuery = None
+) -> Response:
     return anonymous_page(
-        request, "login.html", "Sign in", notice=notice, problems=[PROBLEMS["login"]] if failed else None
+        request,
+        "login.html",
+        "Sign in",
+        notice=notice,
+        problems=[PROBLEMS["login"]] if failed else None,
+        next=return_path(next_path),
     )
 
 
@@ -152,20 +176,28 @@ async def login(
     email: Text,
     password: Text,
     csrf_token: Text,
+    next_path: NextField = "",
 ) -> Response:
     require_anonymous_csrf(request, csrf_token)
     await limiter.check(request, "login")
+    back = return_path(next_path)
     outcome = await service.password_login(session, hashing, email=email, password=password, issuer=iss)
     if outcome is None:
-        return see_other("/login?failed=true")
+        return see_other(with_next("/login?failed=true", back))
     await end_session(session, request.cookies.get(COOKIE_NAME))  # never keep an id from before sign-in
     opened = await open_session(session, outcome.admin, outcome.next_stage)
-    target = {Stage.SECOND_FACTOR: "/login/totp", Stage.ENROL: "/account/totp", Stage.FULL: "/account"}
+    target = {
+        Stage.SECOND_FACTOR: with_next("/login/totp", back),
+        Stage.ENROL: "/account/totp",
+        Stage.FULL: back or "/account",
+    }
     return see_other(target[outcome.next_stage], token=opened.token)
 
 
 @router.get("/login/totp")
-async def totp_form(request: Request, session: SessionDep, failed: bool = False) -> Response:
+async def totp_form(
+    request: Request, session: SessionDep, failed: bool = False, next_path: NextQuery = None
+) -> Response:
     record, _admin = await signed_in(request, session, Stage.SECOND_FACTOR)
     return page(
         request,
@@ -173,6 +205,7 @@ async def totp_form(request: Request, session: SessionDep, failed: bool = False)
         "Enter your code",
         csrf_token=record.csrf_token,
         problems=[PROBLEMS["code"]] if failed else None,
+        next=return_path(next_path),
     )
 
 
@@ -185,16 +218,18 @@ async def totp(
     iss: IssuerDep,
     code: Text,
     csrf_token: Text,
+    next_path: NextField = "",
 ) -> Response:
     record, admin = await signed_in(request, session, Stage.SECOND_FACTOR)
     require_session_csrf(record, csrf_token)
     await limiter.check(request, "login")
+    back = return_path(next_path)
     if not await service.second_factor(session, ring, admin, code, issuer=iss):
         if admin.locked_at is not None:
             return see_other("/login?failed=true", clear_session=True)
-        return see_other("/login/totp?failed=true")
+        return see_other(with_next("/login/totp?failed=true", back))
     opened = await renew(session, record, admin, Stage.FULL)
-    return see_other("/account", token=opened.token)
+    return see_other(back or "/account", token=opened.token)
 
 
 @router.post("/logout")

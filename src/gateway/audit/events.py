@@ -15,6 +15,7 @@ class EventType(StrEnum):
     """Every event of SPEC §4. Values are `subject.verb`, at most 40 characters (the column's width)."""
 
     REQUEST_CREATED = "request.created"
+    REQUEST_DENIED = "request.denied"
     GRANT_APPROVED = "grant.approved"
     GRANT_NARROWED = "grant.narrowed"
     GRANT_REVOKED = "grant.revoked"

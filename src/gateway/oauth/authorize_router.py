@@ -1,7 +1,135 @@
-"""Placeholder router; filled in by the OAuth issue's work in progress (this line is replaced)."""
+"""`GET /oauth/authorize` (RFC 6749 §4.1.1 with PKCE, RFC 7636; RFC 9207 `iss`): check, keep, send to consent.
+
+Thin: `oauth.authorization` checks the request. Errors in `client_id` or `redirect_uri` are shown on a page;
+every other error goes back to the app's redirect URI. A good request is kept server-side and the browser
+goes to `/consent/<id>` (sign-in first if needed).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from gateway.accounts.pages import IssuerDep
+from gateway.db.base import utcnow
+from gateway.db.session import SessionDep
+from gateway.oauth.authorization import (
+    PARAMETER_MAX_LENGTH,
+    RedirectableError,
+    UnsafeRequest,
+    check_request,
+    keep_request,
+    redirect_location,
+)
+from gateway.scopes import SCOPE_NAMES
+from gateway.web.templates import render
 
 router = APIRouter(tags=["oauth"])
+
+MAX_QUERY_LENGTH = 8 * PARAMETER_MAX_LENGTH
+
+
+def _parameter(name: str, description: str, *, required: bool = True, **schema: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": {"type": "string", **schema},
+    }
+
+
+PARAMETERS = [
+    _parameter("response_type", "Always `code`.", enum=["code"]),
+    _parameter("client_id", "Your app's `client_id`."),
+    _parameter(
+        "redirect_uri",
+        "One of your app's registered redirect URIs, character for character (no prefix or case leeway).",
+    ),
+    _parameter(
+        "scope",
+        "Space-separated scopes. Your registered required scopes are always asked for; add any of your "
+        "registered optional scopes. Left out: all your registered scopes. `school` is always granted.",
+        required=False,
+        example="school groups students.basic students.demographics",
+    ),
+    _parameter(
+        "state",
+        "An unguessable value you check on the redirect (CSRF protection, RFC 9700 §4.7). Up to 1,024 "
+        "characters; returned unchanged.",
+        required=False,
+    ),
+    _parameter(
+        "code_challenge",
+        "PKCE (RFC 7636): BASE64URL(SHA-256(code_verifier)), 43 characters. Required for every client.",
+        pattern="^[A-Za-z0-9_-]{43}$",
+    ),
+    _parameter("code_challenge_method", "Always `S256`; `plain` is refused.", enum=["S256"]),
+    _parameter(
+        "school_id",
+        "The school you are asking (from `GET /api/v1/app/schools` or the school itself). Left out: the "
+        "school of the admin who signs in.",
+        required=False,
+        format="uuid",
+    ),
+]
+
+DESCRIPTION = f"""\
+Send the school admin's browser here to ask a school for data (RFC 6749 §4.1 with PKCE S256).
+
+The admin signs in, reads your Data Access Request on the consent page and approves or denies it field by
+field. Then the browser comes back to your `redirect_uri` with, on success, `code`, `state` and
+`iss` (RFC 9207: check it equals this server's issuer), or on failure `error`
+(`invalid_request`, `unsupported_response_type`, `invalid_scope`, `access_denied`), `error_description`,
+`state` and `iss`. Exchange the code at `POST /oauth/token` within 60 seconds, with the `code_verifier`.
+
+A wrong or missing `client_id` or `redirect_uri` is never redirected: the admin sees an error page. A
+parameter given twice is refused; unknown parameters are ignored (RFC 6749 §3.1).
+
+Scopes: {", ".join(f"`{name}`" for name in SCOPE_NAMES)}.
+"""
+
+
+@router.get(
+    "/oauth/authorize",
+    summary="Ask a school for access (authorization code with PKCE)",
+    description=DESCRIPTION,
+    response_class=Response,
+    responses={
+        302: {"description": "To the consent page, or back to your redirect URI with an error."},
+        400: {"description": "An HTML page: `client_id` or `redirect_uri` is missing, unknown or wrong."},
+    },
+    openapi_extra={"parameters": PARAMETERS},
+)
+async def authorize(request: Request, session: SessionDep, iss: IssuerDep) -> Response:
+    if len(request.url.query) > MAX_QUERY_LENGTH:
+        return _unsafe(request, "The request from the app is too long.")
+    try:
+        checked = await check_request(session, request.query_params.multi_items())
+    except UnsafeRequest as problem:
+        return _unsafe(request, problem.detail)
+    except RedirectableError as failed:
+        parameters = {
+            "error": failed.error.error,
+            "error_description": failed.error.description,
+            "state": failed.state,
+        }
+        return RedirectResponse(
+            redirect_location(failed.redirect_uri, parameters, issuer=iss), status_code=302
+        )
+    pending = await keep_request(session, checked, now=utcnow())
+    return RedirectResponse(f"/consent/{pending.id}", status_code=302)
+
+
+def _unsafe(request: Request, detail: str) -> Response:
+    return render(
+        request,
+        "message.html",
+        title="This link to connect an app is not valid",
+        message=f"{detail} Nothing has been shared. Tell the app's developer, or go back to the app and "
+        "try again.",
+        link=None,
+        status_code=400,
+    )

@@ -80,6 +80,7 @@ async def issue_code(
             redirect_uri=redirect_uri,
             code_challenge=code_challenge,
             scopes=format_scopes(scopes),
+            created_at=now,
             expires_at=now + CODE_LIFETIME,
         )
     )

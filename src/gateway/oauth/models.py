@@ -37,6 +37,7 @@ class AuthorizationRequest(Base):
     school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+    presented_at: Mapped[datetime | None]  # first shown to an admin: the school's log records it then
     completed_at: Mapped[datetime | None]
 
 

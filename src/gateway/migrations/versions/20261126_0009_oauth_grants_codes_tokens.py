@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("school_id", sa.Uuid(), nullable=True),
         sa.Column("created_at", gateway.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", gateway.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("presented_at", gateway.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("completed_at", gateway.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["app_id"], ["apps.id"], name=op.f("fk_authorization_requests_app_id_apps"), ondelete="CASCADE"
