@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -50,6 +52,15 @@ def test_demo_writes_the_credentials_file(tmp_path: Path) -> None:
     assert str(app["client_secret"]).startswith("gw_cs_")
     assert str(creds["developer_key"]).startswith("gw_dk_")
     assert set(creds["admin"]) == {"email", "password"}  # type: ignore[arg-type]
+    ready = re.search(r"(http://127\.0\.0\.1:8124/oauth/authorize\?\S+)", first.stdout)
+    assert ready, first.stdout
+    query = {name: values[0] for name, values in parse_qs(urlsplit(ready.group(1)).query).items()}
+    assert query["client_id"] == app["client_id"]
+    assert query["redirect_uri"] == "http://127.0.0.1:8765/callback"
+    assert query["code_challenge_method"] == "S256"
+    assert query["school_id"] == creds["school_id"]
+    assert query["scope"] == f"{app['required_scopes']} {app['optional_scopes']}"
+    assert re.search(r"code_verifier=[A-Za-z0-9_-]{64}", first.stdout)
 
     second = gateway(
         "demo", "--no-serve", "--students", "12", "--credentials-file", str(target), env=env, cwd=tmp_path

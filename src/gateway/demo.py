@@ -18,7 +18,14 @@ from gateway.accounts import service as accounts
 from gateway.accounts.models import Admin
 from gateway.auth.passwords import PasswordHashing
 from gateway.db.engine import create_engine
-from gateway.demo_app import DemoApp, credentials, demo_app, write_credentials
+from gateway.demo_app import (
+    DemoApp,
+    ReadyAuthorization,
+    credentials,
+    demo_app,
+    ready_authorization,
+    write_credentials,
+)
 from gateway.keys.keyring import Keyring
 from gateway.mis.demo_school import LoadedSchool, load_demo_school
 from gateway.mis.synthetic import generate_school
@@ -63,6 +70,7 @@ def run_demo(
     )
     click.echo(summary(loaded, admin, base_url, settings.data_dir / "mail"))
     click.echo(app_summary(app, credentials_file))
+    click.echo(flow_summary(base_url, app, ready_authorization(base_url, app, loaded.school_id)))
     return loaded
 
 
@@ -118,4 +126,15 @@ def app_summary(app: DemoApp, credentials_file: Path) -> str:
     scopes         required: {app.required_scopes}; optional: {app.optional_scopes}
     developer key  {app.developer_key}   (try: GET /developer/v1/apps)
   All of the above as JSON (mode 0600): {credentials_file}
+"""
+
+
+def flow_summary(base_url: str, app: DemoApp, ready: ReadyAuthorization) -> str:
+    return f"""  Try the OAuth flow by hand: open this URL, sign in as the admin above and approve.
+    {ready.url}
+  Your browser then goes to {app.redirect_uris[0]}?code=…&state=…&iss=… (nothing listens there unless the
+  sample app runs: see examples/sample_app/README.md). Within 60 seconds, exchange the code:
+    curl -u '{app.client_id}:{app.client_secret}' -d grant_type=authorization_code \\
+      -d redirect_uri={app.redirect_uris[0]} -d code_verifier={ready.code_verifier} \\
+      -d code=<the code> {base_url}/oauth/token
 """

@@ -8,11 +8,15 @@ client id stays the same, so nothing is duplicated.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,6 +75,30 @@ async def demo_app(session: AsyncSession, keyring: Keyring, base_url: str) -> De
         assert new_secret is not None  # a confidential client
         secret = new_secret
     return DemoApp(key, app.client_id, secret, [REDIRECT_URI], REQUIRED_SCOPES, OPTIONAL_SCOPES)
+
+
+@dataclass(frozen=True)
+class ReadyAuthorization:
+    """An authorize URL to open in a browser, and the PKCE verifier to exchange its code with."""
+
+    url: str
+    code_verifier: str
+
+
+def ready_authorization(base_url: str, app: DemoApp, school_id: str) -> ReadyAuthorization:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = {
+        "response_type": "code",
+        "client_id": app.client_id,
+        "redirect_uri": app.redirect_uris[0],
+        "scope": f"{app.required_scopes} {app.optional_scopes}",
+        "state": secrets.token_urlsafe(12),
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "school_id": school_id,
+    }
+    return ReadyAuthorization(f"{base_url}/oauth/authorize?{urlencode(query)}", verifier)
 
 
 def credentials(

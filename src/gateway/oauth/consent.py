@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -169,7 +170,7 @@ async def load(
         school=school,
         admin=admin,
         grant=grant,
-        already_granted=_scopes(requested & held),
+        already_granted=_scopes(held),
         new_required=_scopes((requested & required) - held),
         new_optional=_scopes(requested - required - held),
         groups=await _group_choices(session, keyring, school.id, now.date()),
@@ -183,16 +184,23 @@ def _current(record: dict[str, Any], today: date) -> bool:
     return end is None or date.fromisoformat(end) >= today
 
 
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that puts "Year 7" before "Year 10"."""
+    parts = re.split(r"(\d+)", text)
+    return tuple((0, int(part)) if part.isdigit() else (1, part.casefold()) for part in parts)
+
+
 async def _group_choices(
     session: AsyncSession, keyring: Keyring, school_id: uuid.UUID, today: date
 ) -> dict[str, list[Choice]]:
     choices: dict[str, list[Choice]] = {kind: [] for kind in AUDIENCE_GROUP_TYPES}
     for group in await live_records(session, keyring, school_id, "groups"):
         if group.get("type") in choices and _current(group, today):
-            label = group["name"] + (f" ({group['code']})" if group.get("code") else "")
+            name, code = group["name"], group.get("code")
+            label = f"{name} ({code})" if code and code.casefold() not in name.casefold() else name
             choices[group["type"]].append(Choice(group["id"], label))
     for kind in choices:
-        choices[kind].sort(key=lambda choice: choice.label)
+        choices[kind].sort(key=lambda choice: _natural(choice.label))
     return choices
 
 

@@ -1,0 +1,143 @@
+"""The consent page in real Chromium against `gateway serve`: the demo app asks the demo school.
+
+Required, optional and sensitive scopes, the audience, incremental consent and deny. The app's redirect
+URI (http://127.0.0.1:8765/callback) is answered by Playwright, so the test reads what the app would get.
+Screenshots: docs/screenshots/consent*.png (replaced only with GATEWAY_UPDATE_SCREENSHOTS=1).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pyotp
+from playwright.async_api import Page, Route
+
+from tests.cli.test_cli import gateway
+from tests.e2e.test_admin_pages import shot
+from tests.support.server import RunningServer
+
+CALLBACK = "http://127.0.0.1:8765/callback"
+
+
+def demo(e2e_env: dict[str, str], server: RunningServer, tmp_path: Path) -> dict[str, Any]:
+    credentials = tmp_path / "demo-credentials.json"
+    loaded = gateway(
+        "demo", "--no-serve", "--students", "40", "--credentials-file", str(credentials),
+        env={**e2e_env, "GATEWAY_ISSUER": server.base_url},
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    result: dict[str, Any] = json.loads(credentials.read_text())
+    return result
+
+
+def authorize_url(server: RunningServer, demo_data: dict[str, Any], scope: str, state: str) -> str:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = {
+        "response_type": "code",
+        "client_id": demo_data["app"]["client_id"],
+        "redirect_uri": CALLBACK,
+        "scope": scope,
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "school_id": demo_data["school_id"],
+    }
+    return f"{server.base_url}/oauth/authorize?{urlencode(query)}"
+
+
+async def answer_callbacks(page: Page) -> None:
+    async def fulfil(route: Route) -> None:
+        await route.fulfill(
+            status=200, content_type="text/html", body="<!doctype html><title>App</title><p>Back at the app."
+        )
+
+    await page.route(re.compile(r"^http://127\.0\.0\.1:8765/.*"), fulfil)
+
+
+def callback_query(page: Page) -> dict[str, str]:
+    assert page.url.startswith(CALLBACK + "?"), page.url
+    return {name: values[0] for name, values in parse_qs(urlsplit(page.url).query).items()}
+
+
+async def test_consent_in_chromium(
+    page: Page, live_server: RunningServer, e2e_env: dict[str, str], tmp_path: Path
+) -> None:
+    data = demo(e2e_env, live_server, tmp_path)
+    await answer_callbacks(page)
+    everything = f"{data['app']['required_scopes']} {data['app']['optional_scopes']}"
+
+    # 1. Sign in on the way to the consent page; share required + one optional scope with Year 7 only.
+    await page.goto(authorize_url(live_server, data, everything, "state-one"))
+    await page.wait_for_url("**/login?next=/consent/*")
+    await page.get_by_label("Email address").fill(data["admin"]["email"])
+    await page.get_by_label("Password").fill(data["admin"]["password"])
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url("**/consent/*")
+    await page.get_by_role("heading", name="Demo homework planner").wait_for()
+    sen = page.get_by_role("checkbox", name=re.compile(r"^Pupils: special educational needs"))
+    assert not await sen.is_checked()
+    assert await page.get_by_text("Sensitive", exact=True).count() >= 1
+    assert (
+        await page.get_by_text("only an admin who signs in with an authenticator app", exact=False).count()
+        == 1
+    )
+    await shot(page, "consent.png")
+
+    # A sensitive scope without an authenticator app is refused, and the choices are kept.
+    await page.get_by_label("Pupils: date of birth and gender").check()
+    await sen.check()
+    await page.get_by_label(
+        re.compile("I confirm the school agrees to share “Pupils: special educational")
+    ).check()
+    await page.get_by_role("button", name="Allow access").click()
+    await page.get_by_text("There is a problem").wait_for()
+    assert await page.get_by_label("Pupils: date of birth and gender").is_checked()
+    await sen.uncheck()
+    await page.get_by_label(
+        re.compile("I confirm the school agrees to share “Pupils: special educational")
+    ).uncheck()
+    await page.get_by_label("Only pupils in the groups ticked below").check()
+    await page.get_by_label("Year 7", exact=True).check()
+    await page.get_by_role("button", name="Allow access").click()
+    await page.wait_for_url(CALLBACK + "?*")
+    first = callback_query(page)
+    assert first["state"] == "state-one"
+    assert first["iss"] == live_server.base_url
+    assert re.fullmatch(r"gw_ac_[A-Za-z0-9_-]{43}", first["code"])
+
+    # 2. Set up an authenticator app, then ask again for the sensitive scope: incremental consent.
+    await page.goto(f"{live_server.base_url}/account/totp")
+    secret = re.sub(r"\s", "", await page.locator("code.secret").inner_text())
+    await page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+    await page.get_by_role("button", name="Turn on").click()
+    await page.get_by_text("Save your recovery codes").wait_for()
+    await page.goto(authorize_url(live_server, data, "students.sen", "state-two"))
+    await page.wait_for_url("**/consent/*")
+    await page.get_by_role("heading", name="Already shared with this app").wait_for()
+    assert await page.get_by_label("Year 7", exact=True).is_checked()
+    await page.get_by_role("checkbox", name=re.compile(r"^Pupils: special educational needs")).check()
+    await page.get_by_label(
+        re.compile("I confirm the school agrees to share “Pupils: special educational")
+    ).check()
+    await shot(page, "consent-incremental.png")
+    await page.get_by_role("button", name="Allow access").click()
+    await page.wait_for_url(CALLBACK + "?*")
+    assert callback_query(page)["state"] == "state-two"
+
+    # 3. Deny: the app hears access_denied, with its state and our issuer.
+    await page.goto(authorize_url(live_server, data, everything, "state-three"))
+    await page.wait_for_url("**/consent/*")
+    await page.get_by_role("button", name="Deny").click()
+    await page.wait_for_url(CALLBACK + "?*")
+    denied = callback_query(page)
+    assert denied["error"] == "access_denied"
+    assert denied["state"] == "state-three"
+    assert denied["iss"] == live_server.base_url
