@@ -16,6 +16,7 @@ from gateway.audit.events import EventType, check_actor
 def test_event_types_cover_spec_section_4() -> None:
     assert {kind.name for kind in EventType} == {
         "REQUEST_CREATED",
+        "REQUEST_DENIED",
         "GRANT_APPROVED",
         "GRANT_NARROWED",
         "GRANT_REVOKED",
