@@ -1,7 +1,142 @@
-"""Placeholder router; filled in by the OAuth issue's work in progress (this line is replaced)."""
+"""`/api/v1/app/…`: the app's own endpoints (SPEC §3.6, §7). Thin: parse, one service call, a schema.
+
+- `GET /api/v1/app/schools` with an app-level token (client_credentials): the schools whose grant is live.
+- `POST /api/v1/app/disconnect` with a school token: the app ends its grant for that school.
+
+The token is always checked first (401/403 before any other answer); then the query-parameter allowlist
+(unknown or repeated parameters: 400).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
 
-router = APIRouter(tags=["oauth"])
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from gateway.app_api import service
+from gateway.app_api.schemas import GrantedSchoolList, GrantedSchoolOut
+from gateway.db.base import utcnow
+from gateway.db.session import SessionDep
+from gateway.errors import PROBLEM_JSON, BadRequest, field_error
+from gateway.oauth.bearer import AppTokenDep, SchoolTokenDep
+
+router = APIRouter(prefix="/api/v1/app", tags=["data"])
+
+_SHOWABLE_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,40}")
+
+
+def query_allowlist(*allowed: str) -> Callable[[Request], None]:
+    """A dependency refusing (400) any query parameter not in `allowed`, and any given twice."""
+
+    def check(request: Request) -> None:
+        names = [name for name, _ in request.query_params.multi_items()]
+        unknown = sorted({name for name in names if name not in allowed})
+        repeated = sorted({name for name in names if name in allowed and names.count(name) > 1})
+        if not unknown and not repeated:
+            return
+        errors = [field_error("unknown parameter", parameter=_shown(name)) for name in unknown]
+        errors += [field_error("given more than once", parameter=name) for name in repeated]
+        accepted = ", ".join(allowed) or "none"
+        raise BadRequest(
+            f"Unknown or repeated query parameters. This endpoint accepts: {accepted}.", errors=errors
+        )
+
+    return check
+
+
+def _shown(name: str) -> str:
+    """A parameter name is request input: quoted back only when it is short and plain."""
+    return name if _SHOWABLE_NAME.fullmatch(name) else "(unprintable name)"
+
+
+def _problems(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    return {status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in texts.items()}
+
+
+_TOKEN_PROBLEMS = {
+    400: "Unknown or repeated query parameter, or an access token in the URL or body",
+    401: "Missing, malformed, expired or revoked access token (`WWW-Authenticate: Bearer … invalid_token`)",
+}
+
+
+class Page:
+    def __init__(
+        self,
+        limit: Annotated[
+            int, Query(ge=1, le=service.MAX_PAGE, description="Schools per page.")
+        ] = service.DEFAULT_PAGE,
+        cursor: Annotated[
+            str | None, Query(max_length=64, description="`next_cursor` of the previous page.")
+        ] = None,
+    ) -> None:
+        self.limit = limit
+        self.cursor = cursor
+
+
+@router.get(
+    "/schools",
+    summary="List the schools that have granted this app access",
+    description=(
+        "Needs an app-level token (client_credentials grant). Every school with a live grant for the app, "
+        "with the grant id, the scopes granted now and a summary of the audience. Keyset-paginated by "
+        'grant id: follow `next_cursor` (or the `Link: rel="next"` header) until it is null.'
+    ),
+    response_model=GrantedSchoolList,
+    responses=_problems(
+        {
+            **_TOKEN_PROBLEMS,
+            403: "A school token: this endpoint needs an app-level token (`insufficient_scope`)",
+            422: "`limit` outside 1 to 500, or an over-long cursor",
+        }
+    ),
+)
+async def list_schools(
+    token: AppTokenDep,
+    _query: Annotated[None, Depends(query_allowlist("limit", "cursor"))],
+    page: Annotated[Page, Depends()],
+    session: SessionDep,
+    request: Request,
+    response: Response,
+) -> GrantedSchoolList:
+    try:
+        after = service.decode_cursor(page.cursor) if page.cursor is not None else None
+    except service.InvalidCursor:
+        raise BadRequest(
+            "The cursor is not one this endpoint handed out.",
+            errors=[field_error("invalid cursor", parameter="cursor")],
+        ) from None
+    result = await service.granted_schools(session, token.app_id, limit=page.limit, after=after)
+    if result.next_cursor is not None:
+        next_url = request.url.include_query_params(limit=page.limit, cursor=result.next_cursor)
+        response.headers["link"] = f'<{next_url}>; rel="next"'
+    return GrantedSchoolList(
+        schools=[GrantedSchoolOut.of(granted) for granted in result.schools], next_cursor=result.next_cursor
+    )
+
+
+@router.post(
+    "/disconnect",
+    summary="End this app's grant for the token's school",
+    description=(
+        "Needs a school token. Ends the grant at once: every access and refresh token of the grant stops "
+        "working (this one included: calling again answers 401), and the school's authorisation log "
+        "records `app.disconnected`. To come back, the app must ask the school again."
+    ),
+    status_code=204,
+    response_class=Response,
+    responses=_problems(
+        {
+            **_TOKEN_PROBLEMS,
+            403: "An app-level token: this endpoint needs a school token (`insufficient_scope`)",
+        }
+    ),
+)
+async def disconnect(
+    token: SchoolTokenDep,
+    _query: Annotated[None, Depends(query_allowlist())],
+    session: SessionDep,
+) -> Response:
+    await service.disconnect(session, token, now=utcnow())
+    return Response(status_code=204)

@@ -1,0 +1,1 @@
+"""Examples that drive the gateway from the outside, as third parties would."""

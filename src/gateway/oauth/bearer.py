@@ -1,0 +1,327 @@
+"""The access-token check of every protected `/api/v1/…` request (RFC 6750, RFC 9068 §4, SPEC §3.5).
+
+1. Read the token from `Authorization: Bearer <token>` only (RFC 6750 §2.1). A token in the query
+   (§2.3) or in a form body (§2.2) is refused with 400 `invalid_request`: those methods leak tokens into
+   logs and histories, and the gateway does not support them.
+2. Verify it as RFC 9068 §4 requires (`verify_access_token`, against the published signing keys).
+3. Load, in ONE indexed query, the state that can end a token early: for a school token the live grant
+   (by id, for the school and client the token names) with the token's own row left-joined; for an
+   app-level token the app with the token's revocation row, if any. So a revoked grant, a disconnected
+   app or a revoked token is refused on the very next request, on every process.
+
+Every refusal is 401 with `WWW-Authenticate: Bearer realm="gateway", error="invalid_token"` (§3, §3.1) and
+the same problem+json body: the client is never told which check failed. The reason is logged, the token
+never. A valid token of the wrong kind for the endpoint (a school token on `/api/v1/app/schools`, an
+app-level token on a school endpoint) is 403 `insufficient_scope`.
+
+Routers take `SchoolTokenDep` or `AppTokenDep`; nothing else should read an access token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Final
+from urllib.parse import parse_qsl
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.apps.models import App
+from gateway.db.base import utcnow
+from gateway.db.session import SessionDep
+from gateway.errors import BadRequest, Forbidden, Unauthorized
+from gateway.keys.signing import verification_keys
+from gateway.oauth.issuance import api_audience
+from gateway.oauth.models import Grant, IssuedAccessToken
+from gateway.settings import Settings
+from gateway.tokens.access_tokens import AccessTokenClaims, InvalidAccessToken, verify_access_token
+
+log = logging.getLogger(__name__)
+
+REALM: Final = "gateway"
+# Our tokens are well under 1 kB; anything much longer is refused before it is parsed.
+MAX_TOKEN_LENGTH: Final = 4096
+# RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token. The scheme is case-insensitive (RFC 9110 §11.1).
+_BEARER: Final = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)")
+_FORM: Final = "application/x-www-form-urlencoded"
+_TOKEN_PARAMETER: Final = "access_token"  # noqa: S105 (a parameter name, not a secret)
+
+access_token_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="accessToken",
+    bearerFormat="JWT",
+    description=(
+        "An access token from `/oauth/token` (RFC 9068 JWT, 15 minutes), sent as "
+        "`Authorization: Bearer <token>`: a school token (authorization_code or refresh_token grant) for "
+        "a school's data and `/api/v1/app/disconnect`, an app-level token (client_credentials) for "
+        "`/api/v1/app/schools`."
+    ),
+)
+
+
+# --- What the client sees: one place for every refusal (RFC 6750 §3 challenge + RFC 9457 body) ---------
+
+
+def _challenge(error: str | None = None, description: str | None = None) -> dict[str, str]:
+    value = f'Bearer realm="{REALM}"'
+    if error is not None:
+        value += f', error="{error}"'
+    if description is not None:
+        value += f', error_description="{description}"'
+    return {"www-authenticate": value}
+
+
+class TokenRequired(Unauthorized):
+    """No credentials at all: the challenge carries no error code (RFC 6750 §3.1)."""
+
+    slug, title = "token-required", "Access token required"
+
+    def __init__(self) -> None:
+        super().__init__("Send an access token as `Authorization: Bearer <token>`.", headers=_challenge())
+
+
+class InvalidToken(Unauthorized):
+    """Any token that must be refused, for whatever reason: the same answer every time (RFC 6750 §3.1)."""
+
+    slug, title = "invalid-token", "Invalid access token"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The access token is not valid: it may be malformed, expired or revoked. Get a new one from "
+            "/oauth/token.",
+            headers=_challenge("invalid_token"),
+        )
+
+
+class TokenNotInHeader(BadRequest):
+    """A token sent in the query or a form body (RFC 6750 §2.2, §2.3): unsupported, `invalid_request`."""
+
+    slug, title = "invalid-request", "Invalid request"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Send the access token only in the Authorization header, never in the URL or the body.",
+            headers=_challenge("invalid_request"),
+        )
+
+
+class InsufficientScope(Forbidden):
+    """A valid token of the wrong kind for this endpoint (RFC 6750 §3.1 `insufficient_scope`)."""
+
+    slug, title = "insufficient-scope", "Insufficient scope"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers=_challenge("insufficient_scope"))
+
+
+# --- What the endpoint gets ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolToken:
+    """A school token whose grant is live. `scopes` is the token's scopes ∩ the grant's current scopes
+    (a narrowed grant narrows tokens already issued); implied scopes are not added here."""
+
+    client_id: str
+    app_id: uuid.UUID
+    school_id: uuid.UUID
+    grant: Grant
+    scopes: frozenset[str]
+    jti: str
+    expires_at: datetime
+
+    @property
+    def grant_id(self) -> uuid.UUID:
+        return self.grant.id
+
+
+@dataclass(frozen=True, slots=True)
+class AppToken:
+    """An app-level (client_credentials) token of an app that still exists, not revoked."""
+
+    client_id: str
+    app_id: uuid.UUID
+    scopes: frozenset[str]
+    jti: str
+    expires_at: datetime
+
+
+class StateReason(StrEnum):
+    """Why a well-signed token was refused after loading its state (for logs, never for the client)."""
+
+    INVALID_IDS = "invalid_ids"
+    GRANT_NOT_FOUND = "grant_not_found"  # no such grant for this school and client (or the app is gone)
+    GRANT_REVOKED = "grant_revoked"
+    TOKEN_NOT_RECORDED = "token_not_recorded"  # every school token is recorded at issue  # noqa: S105
+    TOKEN_REVOKED = "token_revoked"  # noqa: S105
+    APP_NOT_FOUND = "app_not_found"
+
+
+def _refused(reason: str, claims: AccessTokenClaims | None = None) -> InvalidToken:
+    fields = {"reason": reason}
+    if claims is not None:
+        fields["client_id"] = claims.client_id
+    log.info("access token refused", extra=fields)
+    return InvalidToken()
+
+
+# --- The check ------------------------------------------------------------------------------------------
+
+
+async def presented_token(request: Request) -> str:
+    """The token from the Authorization header, or the refusal (RFC 6750 §2.1, §3.1)."""
+    if _TOKEN_PARAMETER in request.query_params or await _token_in_form_body(request):
+        raise TokenNotInHeader()
+    headers = request.headers.getlist("authorization")
+    if not headers:
+        raise TokenRequired()
+    if len(headers) > 1:
+        raise _refused("repeated_header")
+    value = headers[0]
+    if len(value) > MAX_TOKEN_LENGTH + 16:
+        raise _refused("oversized")
+    match = _BEARER.fullmatch(value)
+    if match is None:
+        raise _refused("not_bearer")
+    return match.group(1)
+
+
+async def _token_in_form_body(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type != _FORM:
+        return False
+    body = await request.body()  # bounded by BodyLimitMiddleware; cached for the endpoint
+    try:
+        return any(name == _TOKEN_PARAMETER for name, _ in parse_qsl(body.decode("latin-1")))
+    except ValueError:
+        return False
+
+
+def _kid_of(token: str) -> str | None:
+    """The `kid` of the JOSE header, to reload the keys if it is new; None when it cannot be read
+    (`verify_access_token` then refuses the token with its own reason)."""
+    segment = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
+
+
+async def authenticate(
+    session: AsyncSession, token: str, *, issuer: str, now: datetime
+) -> SchoolToken | AppToken:
+    """Verify `token` and load its live state (one query), or raise `InvalidToken`."""
+    keys = await verification_keys(session, now=now, kid=_kid_of(token))
+    try:
+        claims = verify_access_token(token, keys, issuer=issuer, audience=api_audience(issuer), now=now)
+    except InvalidAccessToken as exc:
+        raise _refused(exc.reason) from None
+    if claims.school_id is None:
+        return await _app_token(session, claims)
+    return await _school_token(session, claims)
+
+
+async def _school_token(session: AsyncSession, claims: AccessTokenClaims) -> SchoolToken:
+    try:
+        grant_id, school_id = uuid.UUID(str(claims.grant_id)), uuid.UUID(str(claims.school_id))
+    except ValueError:
+        raise _refused(StateReason.INVALID_IDS, claims) from None
+    # Primary-key lookups throughout: grants.id, apps.client_id (unique), access_tokens.jti.
+    row = (
+        await session.execute(
+            select(Grant, IssuedAccessToken.jti, IssuedAccessToken.revoked_at)
+            .join(App, App.id == Grant.app_id)
+            .outerjoin(
+                IssuedAccessToken,
+                and_(IssuedAccessToken.jti == claims.jti, IssuedAccessToken.grant_id == Grant.id),
+            )
+            .where(Grant.id == grant_id, Grant.school_id == school_id, App.client_id == claims.client_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise _refused(StateReason.GRANT_NOT_FOUND, claims)
+    grant, recorded_jti, revoked_at = row
+    if grant.revoked_at is not None:
+        raise _refused(StateReason.GRANT_REVOKED, claims)
+    if recorded_jti is None:
+        raise _refused(StateReason.TOKEN_NOT_RECORDED, claims)
+    if revoked_at is not None:
+        raise _refused(StateReason.TOKEN_REVOKED, claims)
+    return SchoolToken(
+        client_id=claims.client_id,
+        app_id=grant.app_id,
+        school_id=grant.school_id,
+        grant=grant,
+        scopes=frozenset(claims.scopes) & grant.scope_set,
+        jti=claims.jti,
+        expires_at=claims.expires_at,
+    )
+
+
+async def _app_token(session: AsyncSession, claims: AccessTokenClaims) -> AppToken:
+    row = (
+        await session.execute(
+            select(App.id, IssuedAccessToken.revoked_at)
+            .outerjoin(
+                IssuedAccessToken,
+                and_(IssuedAccessToken.jti == claims.jti, IssuedAccessToken.app_id == App.id),
+            )
+            .where(App.client_id == claims.client_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise _refused(StateReason.APP_NOT_FOUND, claims)
+    app_id, revoked_at = row
+    if revoked_at is not None:
+        raise _refused(StateReason.TOKEN_REVOKED, claims)
+    return AppToken(
+        client_id=claims.client_id,
+        app_id=app_id,
+        scopes=frozenset(claims.scopes),
+        jti=claims.jti,
+        expires_at=claims.expires_at,
+    )
+
+
+# --- FastAPI dependencies --------------------------------------------------------------------------------
+
+
+async def access_token(
+    request: Request,
+    session: SessionDep,
+    # Declared for the OpenAPI security requirement (the lock on /docs); the raw header is read above.
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(access_token_scheme)],
+) -> SchoolToken | AppToken:
+    settings: Settings = request.app.state.settings
+    token = await presented_token(request)
+    return await authenticate(session, token, issuer=settings.issuer, now=utcnow())
+
+
+async def school_token(principal: Annotated[SchoolToken | AppToken, Depends(access_token)]) -> SchoolToken:
+    if not isinstance(principal, SchoolToken):
+        raise InsufficientScope(
+            "This endpoint needs a school's access token (authorization_code or refresh_token grant)."
+        )
+    return principal
+
+
+async def app_token(principal: Annotated[SchoolToken | AppToken, Depends(access_token)]) -> AppToken:
+    if not isinstance(principal, AppToken):
+        raise InsufficientScope("This endpoint needs an app-level access token (client_credentials grant).")
+    return principal
+
+
+SchoolTokenDep = Annotated[SchoolToken, Depends(school_token)]
+AppTokenDep = Annotated[AppToken, Depends(app_token)]
