@@ -1,5 +1,6 @@
 """Every ORM model, imported in one place so Alembic and tests see the whole schema."""
 
+from gateway.access_log.models import DataAccess
 from gateway.accounts.models import AccountLink, Admin, AdminSession, RecoveryCode
 from gateway.apps.models import App
 from gateway.audit.models import AuditEvent
@@ -33,6 +34,7 @@ __all__ = [
     "Base",
     "ConnectorBatch",
     "ConnectorKey",
+    "DataAccess",
     "Developer",
     "DeveloperKey",
     "Grant",
