@@ -10,12 +10,15 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gateway import __version__
+from gateway.access_log.router import router as access_log_router
 from gateway.accounts.pages import router as account_pages
 from gateway.app_api.router import router as app_api_router
 from gateway.apps.router import router as apps_router
 from gateway.auth.passwords import PasswordHashing
 from gateway.connector.router import record_schemas
 from gateway.connector.router import router as connector_router
+from gateway.dashboard.pages import router as dashboard_pages
+from gateway.data_api.router import router as data_api_router
 from gateway.db.migrations import head_revision
 from gateway.db.session import Database
 from gateway.developers.router import router as developer_router
@@ -29,6 +32,7 @@ from gateway.http.security_headers import SecurityHeadersMiddleware
 from gateway.http.throttle import Throttle
 from gateway.keys.keyring import Keyring
 from gateway.keys.master import resolve_master_key
+from gateway.manage.grants_router import router as grants_router
 from gateway.manage.router import router as manage_router
 from gateway.oauth.authorize_router import router as authorize_router
 from gateway.oauth.consent_pages import router as consent_pages
@@ -130,6 +134,10 @@ def create_app(
     app.include_router(consent_pages)
     app.include_router(token_router)
     app.include_router(app_api_router)
+    app.include_router(data_api_router)
+    app.include_router(grants_router)
+    app.include_router(access_log_router)
+    app.include_router(dashboard_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     mount_docs(app, title=TITLE)
 
