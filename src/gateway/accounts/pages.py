@@ -55,8 +55,8 @@ PROBLEMS = {
 Text = Annotated[str, Form(max_length=1024)]
 NextField = Annotated[str, Form(alias="next", max_length=100)]
 NextQuery = Annotated[str | None, Query(alias="next", max_length=100)]
-# Where sign-in may return to: only a consent page, so `next` can never become an open redirect.
-_RETURN_PATH = re.compile(r"/consent/[A-Za-z0-9_-]{43}")
+# Where sign-in may return to: only a consent or dashboard page, so `next` can never become an open redirect.
+_RETURN_PATH = re.compile(r"/consent/[A-Za-z0-9_-]{43}|/dashboard(/grants/[0-9a-f-]{36}(/revoke)?)?")
 
 
 def return_path(value: str | None) -> str | None:

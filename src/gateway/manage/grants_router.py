@@ -1,7 +1,137 @@
-"""Placeholder router; filled in by the data API issue's work in progress (this line is replaced)."""
+"""`/manage/v1/grants`: the school lists, reads, narrows and revokes what its apps may see (SPEC §3.6).
+
+Thin: parse, one service call (`oauth.grant_changes`), return a schema. A school API key, or an admin
+session with `X-CSRF-Token` on POST. Another school's grant id answers 404, like an unknown one.
+Narrow and revoke are POSTs to action URLs, not PATCH or DELETE: narrowing is a checked transition (only
+ever smaller), and a revoked grant is not deleted — it stays readable, with `revoked_at` set.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Path, Query
+
+from gateway.db.base import utcnow
+from gateway.db.session import SessionDep
+from gateway.errors import PROBLEM_JSON
+from gateway.http.content_type import require_json
+from gateway.keys.dependencies import KeyringDep
+from gateway.manage.auth import PrincipalDep
+from gateway.manage.grants_schemas import GrantList, GrantOut, NarrowIn, grant_out, summary_out
+from gateway.oauth import grant_changes
+from gateway.oauth.grant_changes import MAX_PAGE, GrantState, GrantView, Narrowing
+
+router = APIRouter(prefix="/manage/v1/grants", tags=["manage"], dependencies=[Depends(require_json)])
+
+_AUTH = {401: "Missing, wrong or revoked school API key, or no fully signed-in admin session"}
+_CSRF = {403: "Session cookie without a matching `X-CSRF-Token` header"}
+_MISSING = {404: "No grant with this id at the school (another school's grants are never found)"}
+_ID = {422: "Malformed grant id"}
+_ENDED = {409: "The grant is already revoked (`grant-revoked`), or changed meanwhile (`grant-changed`)"}
+
+
+def _problems(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    return {status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in texts.items()}
+
+
+GrantId = Annotated[uuid.UUID, Path(description="The grant's id, as listed.")]
+
+
+async def _out(view: GrantView, session: SessionDep, ring: KeyringDep) -> GrantOut:
+    groups = view.audience.groups
+    names = await grant_changes.group_names(session, ring, view.grant.school_id) if groups else {}
+    return grant_out(view, names)
+
+
+@router.get(
+    "",
+    summary="List the school's grants (live ones unless asked)",
+    response_model=GrantList,
+    responses=_problems({**_AUTH, 422: "Unknown state, limit out of range or a cursor not from this list"}),
+)
+async def list_grants(
+    session: SessionDep,
+    principal: PrincipalDep,
+    state: Annotated[
+        GrantState, Query(description="`live` (default), `revoked`, or `all` for the school's history.")
+    ] = GrantState.LIVE,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Grants per page.")] = 100,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the page before.")
+    ] = None,
+) -> GrantList:
+    page = await grant_changes.list_grants(
+        session, principal.school_id, state=state, limit=limit, cursor=cursor
+    )
+    return GrantList(grants=[summary_out(row) for row in page.grants], next_cursor=page.next_cursor)
+
+
+@router.get(
+    "/{grant_id}",
+    summary="Read a grant: scopes, sensitive approvals, audience, tokens, last access",
+    response_model=GrantOut,
+    responses=_problems({**_AUTH, **_MISSING, **_ID}),
+)
+async def read_grant(
+    grant_id: GrantId, session: SessionDep, ring: KeyringDep, principal: PrincipalDep
+) -> GrantOut:
+    view = await grant_changes.read_grant(session, principal.school_id, grant_id, now=utcnow())
+    return await _out(view, session, ring)
+
+
+@router.post(
+    "/{grant_id}/narrow",
+    summary="Narrow a grant: drop optional scopes, shrink the audience (never widen)",
+    description=(
+        "Takes effect on the app's very next request, for tokens already issued. Sensitive approvals of "
+        "removed scopes are dropped. Widening (adding scopes or groups, un-hiding pupils, going back to "
+        "the whole school) is refused with 422 `narrowing-refused`: the app must ask again through "
+        "consent. Recorded as `grant.narrowed` in the authorisation log."
+    ),
+    response_model=GrantOut,
+    responses=_problems(
+        {
+            **_AUTH,
+            **_CSRF,
+            **_MISSING,
+            **_ENDED,
+            400: "Body is not valid JSON",
+            415: "Body is not JSON",
+            422: "Malformed body or id, or not a narrowing (`narrowing-refused`, each reason with a pointer)",
+        }
+    ),
+)
+async def narrow_grant(
+    grant_id: GrantId, body: NarrowIn, session: SessionDep, ring: KeyringDep, principal: PrincipalDep
+) -> GrantOut:
+    view = await grant_changes.narrow(
+        session,
+        ring,
+        principal.school_id,
+        grant_id,
+        Narrowing(tuple(body.remove_scopes), body.audience_value()),
+        actor=principal.actor,
+        now=utcnow(),
+    )
+    return await _out(view, session, ring)
+
+
+@router.post(
+    "/{grant_id}/revoke",
+    summary="Revoke a grant: every token of it stops working at once",
+    description=(
+        "Ends the grant and its refresh tokens; its access tokens are refused from the next request on. "
+        "The app must go through consent again to reconnect. Recorded as `grant.revoked`. No body."
+    ),
+    response_model=GrantOut,
+    responses=_problems({**_AUTH, **_CSRF, **_MISSING, **_ID, 409: "The grant is already revoked"}),
+)
+async def revoke_grant(
+    grant_id: GrantId, session: SessionDep, ring: KeyringDep, principal: PrincipalDep
+) -> GrantOut:
+    view = await grant_changes.revoke(
+        session, principal.school_id, grant_id, actor=principal.actor, now=utcnow()
+    )
+    return await _out(view, session, ring)

@@ -173,8 +173,8 @@ async def load(
         already_granted=_scopes(held),
         new_required=_scopes((requested & required) - held),
         new_optional=_scopes(requested - required - held),
-        groups=await _group_choices(session, keyring, school.id, now.date()),
-        students=await _student_choices(session, keyring, school.id, now.date()),
+        groups=await group_choices(session, keyring, school.id, now.date()),
+        students=await student_choices(session, keyring, school.id, now.date()),
         audience=Audience.of(grant),
     )
 
@@ -190,7 +190,7 @@ def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(part)) if part.isdigit() else (1, part.casefold()) for part in parts)
 
 
-async def _group_choices(
+async def group_choices(
     session: AsyncSession, keyring: Keyring, school_id: uuid.UUID, today: date
 ) -> dict[str, list[Choice]]:
     choices: dict[str, list[Choice]] = {kind: [] for kind in AUDIENCE_GROUP_TYPES}
@@ -204,7 +204,7 @@ async def _group_choices(
     return choices
 
 
-async def _student_choices(
+async def student_choices(
     session: AsyncSession, keyring: Keyring, school_id: uuid.UUID, today: date
 ) -> list[Choice]:
     students = [s for s in await live_records(session, keyring, school_id, "students") if _current(s, today)]
