@@ -5,6 +5,7 @@ from gateway.accounts.models import AccountLink, Admin, AdminSession, RecoveryCo
 from gateway.apps.models import App
 from gateway.audit.models import AuditEvent
 from gateway.connector.models import ConnectorKey
+from gateway.data_api.models import AudienceSnapshot
 from gateway.db.base import Base
 from gateway.developers.models import Developer, DeveloperKey
 from gateway.email.models import OutboxMessage
@@ -28,6 +29,7 @@ __all__ = [
     "Admin",
     "AdminSession",
     "App",
+    "AudienceSnapshot",
     "AuditEvent",
     "AuthorizationCode",
     "AuthorizationRequest",

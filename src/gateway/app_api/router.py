@@ -9,8 +9,6 @@ The token is always checked first (401/403 before any other answer); then the qu
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -20,35 +18,10 @@ from gateway.app_api.schemas import GrantedSchoolList, GrantedSchoolOut
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON, BadRequest, field_error
+from gateway.http.query import query_allowlist
 from gateway.oauth.bearer import AppTokenDep, SchoolTokenDep
 
 router = APIRouter(prefix="/api/v1/app", tags=["data"])
-
-_SHOWABLE_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,40}")
-
-
-def query_allowlist(*allowed: str) -> Callable[[Request], None]:
-    """A dependency refusing (400) any query parameter not in `allowed`, and any given twice."""
-
-    def check(request: Request) -> None:
-        names = [name for name, _ in request.query_params.multi_items()]
-        unknown = sorted({name for name in names if name not in allowed})
-        repeated = sorted({name for name in names if name in allowed and names.count(name) > 1})
-        if not unknown and not repeated:
-            return
-        errors = [field_error("unknown parameter", parameter=_shown(name)) for name in unknown]
-        errors += [field_error("given more than once", parameter=name) for name in repeated]
-        accepted = ", ".join(allowed) or "none"
-        raise BadRequest(
-            f"Unknown or repeated query parameters. This endpoint accepts: {accepted}.", errors=errors
-        )
-
-    return check
-
-
-def _shown(name: str) -> str:
-    """A parameter name is request input: quoted back only when it is short and plain."""
-    return name if _SHOWABLE_NAME.fullmatch(name) else "(unprintable name)"
 
 
 def _problems(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
