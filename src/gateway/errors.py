@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.oauth.errors import OAuthError, oauth_error_response
+from gateway.oauth.errors import NO_STORE, OAuthError, oauth_error_response
 from gateway.observability.request_id import current_request_id
 from gateway.web.templates import error_page
 
@@ -177,7 +177,25 @@ async def _on_validation_error(_request: Request, exc: Exception) -> JSONRespons
     return render(InvalidInput("The request has invalid fields.", errors=validation_errors(raw)))
 
 
-async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+OAUTH_ENDPOINTS = "/oauth/"
+
+
+def framework_error(
+    path: str, *, status: int, title: str, detail: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """An error raised before any endpoint ran (no route, wrong method, body too large, a crash):
+    RFC 6749 §5.2 JSON on the OAuth endpoints (SPEC §6), RFC 9457 everywhere else."""
+    if path.startswith(OAUTH_ENDPOINTS):
+        code = "server_error" if status >= 500 else "invalid_request"
+        return JSONResponse(
+            {"error": code, "error_description": detail},
+            status_code=status,
+            headers={**NO_STORE, **(headers or {})},
+        )
+    return problem_response(status=status, title=title, detail=detail, headers=headers)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
@@ -186,12 +204,13 @@ async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
         405: "This URL does not accept that method.",
         413: "The request body is larger than this endpoint accepts.",
     }.get(status, phrase)
-    return problem_response(status=status, title=phrase, detail=detail, headers=exc.headers)
+    return framework_error(request.url.path, status=status, title=phrase, detail=detail, headers=exc.headers)
 
 
-async def _on_unhandled(_request: Request, exc: Exception) -> JSONResponse:
+async def _on_unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", exc_info=exc)
-    return problem_response(
+    return framework_error(
+        request.url.path,
         status=500,
         title="Internal server error",
         detail="Something went wrong on our side. Quote the request id if you contact support.",

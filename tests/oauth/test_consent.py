@@ -60,7 +60,8 @@ def approved_code(response: httpx.Response, state: str | None = None) -> str:
 async def test_the_page_shows_the_request_in_plain_english(browser: httpx.AsyncClient, party: Party) -> None:
     _, page = await open_consent(browser, party, authorize_url(party, scope=EVERYTHING))
     text = page.text
-    assert "Homework Planner" in text and "Synthetic Apps Ltd" in text
+    assert "Homework Planner" in text
+    assert "Synthetic Apps Ltd" in text
     assert 'href="https://planner.example.com/privacy"' in text
     assert "Pupils: basic details" in text
     # SPEC §9 names: a checkbox per optional scope, a confirmation per sensitive scope, two decisions.
@@ -71,8 +72,11 @@ async def test_the_page_shows_the_request_in_plain_english(browser: httpx.AsyncC
     assert 'name="confirm_sensitive" value="students.demographics"' not in text
     assert 'name="scope" value="students.basic"' not in text  # required: shown, not ticked one by one
     assert "sen_provision" in text  # the fields a sensitive scope reveals
-    assert 'name="decision" value="approve"' in text and 'name="decision" value="deny"' in text
-    assert "Year 7" in text and "7A" in text and "7 Maths set 1" in text
+    assert 'name="decision" value="approve"' in text
+    assert 'name="decision" value="deny"' in text
+    assert "Year 7" in text
+    assert "7A" in text
+    assert "7 Maths set 1" in text
     assert "Red house" not in text  # houses are not an audience choice
     assert page.headers["x-frame-options"] == "DENY"
     assert "form-action 'self' https://planner.example.com" in page.headers["content-security-policy"]
@@ -89,7 +93,8 @@ async def test_approve_required_only(browser: httpx.AsyncClient, party: Party, s
     assert grant.approved_by == party.account.admin.id
     row = await session.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code)))
     assert row is not None
-    assert row.grant_id == grant.id and row.redirect_uri == REDIRECT_URI
+    assert row.grant_id == grant.id
+    assert row.redirect_uri == REDIRECT_URI
     assert row.scopes == "school groups students.basic"
     assert row.expires_at - row.created_at == timedelta(seconds=60)
     kinds = [event.event_type for event in await events(session, party)]
@@ -245,7 +250,8 @@ async def test_incremental_consent_keeps_the_grant_and_asks_only_for_what_is_new
     code = approved_code(
         await decide(
             browser, path, page,
-            [("scope", "students.demographics"), ("audience", "groups"), ("group", "yr7"), ("decision", "approve")],
+            [("scope", "students.demographics"), ("audience", "groups"), ("group", "yr7"),
+             ("decision", "approve")],
         )
     )  # fmt: skip
     widened = await grant_of(session, party)
@@ -282,7 +288,8 @@ async def test_an_admin_of_another_school_is_refused(
     refused = await browser.get(path)
     assert refused.status_code == 303
     query = query_of(refused.headers["location"])
-    assert query["error"] == "access_denied" and query["state"] == "st-2"
+    assert query["error"] == "access_denied"
+    assert query["state"] == "st-2"
     assert await session.scalar(select(Grant).where(Grant.school_id == other.school.id)) is None
 
 

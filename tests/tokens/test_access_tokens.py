@@ -249,7 +249,9 @@ def test_an_app_level_token_has_no_school_and_the_client_as_subject() -> None:
         audience=AUDIENCE, now=NOW,
     )  # fmt: skip
     _, payload, _ = segments(token)
-    assert payload["sub"] == "app-1" and "school_id" not in payload and "grant_id" not in payload
+    assert payload["sub"] == "app-1"
+    assert "school_id" not in payload
+    assert "grant_id" not in payload
     verified = verify(token)
     assert (verified.school_id, verified.grant_id, verified.subject) == (None, None, "app-1")
 

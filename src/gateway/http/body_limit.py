@@ -11,7 +11,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.errors import problem_response
+from gateway.errors import framework_error
 
 TOO_LARGE_DETAIL = "The request body is larger than this endpoint accepts."
 
@@ -39,7 +39,7 @@ class BodyLimitMiddleware:
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             status, title = (413, "Content Too Large") if declared.isdigit() else (400, "Bad Request")
             detail = TOO_LARGE_DETAIL if status == 413 else "The Content-Length header is not a number."
-            await problem_response(status=status, title=title, detail=detail)(scope, receive, send)
+            await framework_error(path, status=status, title=title, detail=detail)(scope, receive, send)
             return
         received = 0
 

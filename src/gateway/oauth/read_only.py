@@ -1,0 +1,58 @@
+"""Sessions for back-channel requests that only read: `client_credentials` and introspection.
+
+On PostgreSQL, with the app's own engine, the connection runs in autocommit: each SELECT stands alone,
+with no BEGIN and COMMIT round trips (2 of the 6 a one-query request otherwise costs; the pool's
+pre-ping is the other 3). Elsewhere — SQLite, or a test's shared connection — it is an ordinary session
+that commits at the end, like `SessionDep`.
+
+A read-only session is marked in `session.info`. Code that would have to write in one (creating the
+very first signing key) raises `NeedsWrite` instead, and the router runs the request again in a
+read-write session: once per deployment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.db.session import Database
+
+READ_ONLY: Final = "gateway.read_only"
+
+
+class NeedsWrite(Exception):
+    """This request must write after all: run it again in `read_write_session`."""
+
+
+def is_read_only(session: AsyncSession) -> bool:
+    return bool(session.info.get(READ_ONLY))
+
+
+@asynccontextmanager
+async def read_write_session(database: Database) -> AsyncIterator[AsyncSession]:
+    """One transaction: committed if the block succeeds, rolled back if it raises (as `SessionDep`)."""
+    async with database.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+@asynccontextmanager
+async def read_only_session(database: Database) -> AsyncIterator[AsyncSession]:
+    """A session for reading only; in autocommit on PostgreSQL (see the module's note)."""
+    bound_to_engine = database.sessionmaker.kw.get("bind") is database.engine
+    if database.engine.dialect.name != "postgresql" or not bound_to_engine:
+        async with read_write_session(database) as session:
+            yield session
+        return
+    async with database.engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with database.sessionmaker(bind=connection, info={READ_ONLY: True}) as session:
+            yield session

@@ -1,0 +1,272 @@
+"""Helpers for the back-channel tests (`/oauth/token`, `/revoke`, `/introspect`, metadata).
+
+Grants and codes are made directly in the database (a Grant row and `issuance.issue_code`), so these
+tests do not depend on the consent pages. Everything is committed inside the test's outer transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote_plus, urlencode
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.apps import service as apps
+from gateway.apps.models import App, AuthMethod
+from gateway.apps.validation import AppDraft
+from gateway.audit.models import AuditEvent
+from gateway.db.base import utcnow
+from gateway.developers import service as developers
+from gateway.keys.keyring import Keyring
+from gateway.oauth import issuance
+from gateway.oauth.client_auth import AuthenticatedClient
+from gateway.oauth.models import Grant, IssuedAccessToken, RefreshToken
+from gateway.oauth.presented_tokens import find_refresh_token
+from gateway.schools.models import School
+from gateway.schools.service import create_school
+from tests.conftest import TEST_ISSUER
+
+ISSUER = TEST_ISSUER  # what the `app` fixture's settings say
+REDIRECT_URI = "https://planner.example.com/oauth/callback"
+LOOPBACK_REDIRECT = "http://127.0.0.1:8765/callback"
+SCOPES = "school groups students.basic"
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+_numbers = itertools.count(1)
+
+
+@dataclass
+class Pkce:
+    verifier: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+
+    @property
+    def challenge(self) -> str:
+        digest = hashlib.sha256(self.verifier.encode()).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@dataclass
+class Registered:
+    """An app as its developer knows it: the row and, for a confidential client, the secret."""
+
+    app: App
+    secret: str | None
+
+    @property
+    def client_id(self) -> str:
+        return self.app.client_id
+
+    @property
+    def method(self) -> AuthMethod:
+        return self.app.auth_method
+
+    def credentials(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(headers, form fields) that authenticate this app the way it registered."""
+        if self.method is AuthMethod.CLIENT_SECRET_BASIC:
+            assert self.secret is not None
+            return basic(self.client_id, self.secret), {}
+        if self.method is AuthMethod.CLIENT_SECRET_POST:
+            assert self.secret is not None
+            return {}, {"client_id": self.client_id, "client_secret": self.secret}
+        return {}, {"client_id": self.client_id}
+
+    def authenticated(self) -> AuthenticatedClient:
+        return AuthenticatedClient(self.app, self.method)
+
+
+def basic(client_id: str, secret: str) -> dict[str, str]:
+    raw = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
+    return {"authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+def draft(method: AuthMethod, **changes: Any) -> AppDraft:
+    values: dict[str, Any] = {
+        "name": "Homework Planner",
+        "description": "Sets homework for classes.",
+        "redirect_uris": (REDIRECT_URI, LOOPBACK_REDIRECT),
+        "required_scopes": SCOPES,
+        "optional_scopes": "students.demographics attendance.summaries students.sen",
+        "token_endpoint_auth_method": method,
+        "privacy_policy_url": "https://planner.example.com/privacy",
+        "support_url": "https://planner.example.com/support",
+        "webhook_url": None,
+    }
+    values.update(changes)
+    return AppDraft(**values)
+
+
+async def register(
+    session: AsyncSession, keyring: Keyring, method: AuthMethod = AuthMethod.CLIENT_SECRET_BASIC
+) -> Registered:
+    number = next(_numbers)
+    developer, _row, _key = await developers.create_developer(
+        session, keyring, name=f"Synthetic Apps {number}", email=f"dev{number}@synthetic-apps.example.org"
+    )
+    app, secret = await apps.register(session, keyring, developer.id, draft(method))
+    await session.commit()
+    return Registered(app, secret)
+
+
+async def make_school(session: AsyncSession) -> School:
+    school = await create_school(
+        session,
+        urn=str(900000 + next(_numbers)),
+        name="Synthetic Vale Academy",
+        la_code="201",
+        establishment_number="4001",
+        phase="secondary",
+    )
+    await session.commit()
+    return school
+
+
+async def make_grant(session: AsyncSession, app: App, school: School, scopes: str = SCOPES) -> Grant:
+    grant = Grant(school_id=school.id, app_id=app.id, scopes=scopes)
+    session.add(grant)
+    await session.commit()
+    return grant
+
+
+async def make_code(
+    session: AsyncSession,
+    app: App,
+    grant: Grant,
+    pkce: Pkce,
+    *,
+    redirect_uri: str = REDIRECT_URI,
+    scopes: str = SCOPES,
+    now: datetime | None = None,
+) -> str:
+    code = await issuance.issue_code(
+        session,
+        app=app,
+        grant=grant,
+        redirect_uri=redirect_uri,
+        code_challenge=pkce.challenge,
+        scopes=scopes.split(),
+        now=now or utcnow(),
+    )
+    await session.commit()
+    return code
+
+
+@dataclass
+class Connected:
+    """An app with a live grant from a school, ready to ask for tokens."""
+
+    registered: Registered
+    school: School
+    grant: Grant
+
+
+async def connect(
+    session: AsyncSession,
+    keyring: Keyring,
+    method: AuthMethod = AuthMethod.CLIENT_SECRET_BASIC,
+    *,
+    scopes: str = SCOPES,
+) -> Connected:
+    registered = await register(session, keyring, method)
+    school = await make_school(session)
+    return Connected(registered, school, await make_grant(session, registered.app, school, scopes))
+
+
+async def post_form(
+    client: httpx.AsyncClient,
+    path: str,
+    form: Mapping[str, str] | Sequence[tuple[str, str]],
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Response:
+    return await client.post(path, content=urlencode(form), headers={**FORM, **(headers or {})})
+
+
+async def token_request(
+    client: httpx.AsyncClient, registered: Registered, form: Mapping[str, str]
+) -> httpx.Response:
+    """POST /oauth/token authenticated as `registered` registered to."""
+    headers, credentials = registered.credentials()
+    return await post_form(client, "/oauth/token", {**form, **credentials}, headers)
+
+
+async def exchange(
+    client: httpx.AsyncClient, connected: Connected, session: AsyncSession, pkce: Pkce | None = None
+) -> dict[str, Any]:
+    """A fresh code for the connection, exchanged over HTTP; the token response's JSON."""
+    pkce = pkce or Pkce()
+    code = await make_code(session, connected.registered.app, connected.grant, pkce)
+    response = await token_request(
+        client,
+        connected.registered,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": pkce.verifier,
+        },
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def assert_oauth_error(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
+    """An RFC 6749 §5.2 error: the status, JSON with `error`, and no caching."""
+    assert response.status_code == status, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["cache-control"] == "no-store"
+    body: dict[str, Any] = response.json()
+    assert body["error"] == error, body
+    assert isinstance(body.get("error_description"), str)
+    assert all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in body["error_description"]), body
+    return body
+
+
+def _json_part(token: str, index: int) -> dict[str, Any]:
+    part = token.split(".")[index]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return decoded
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, unverified (for asserting on what a response carried)."""
+    return _json_part(token, 1)
+
+
+def jwt_header(token: str) -> dict[str, Any]:
+    return _json_part(token, 0)
+
+
+async def family_id(session: AsyncSession, refresh_token: str) -> uuid.UUID:
+    """The family (code id) a refresh token belongs to."""
+    row = await find_refresh_token(session, refresh_token)
+    assert row is not None
+    return row.family_id
+
+
+async def refresh_rows(session: AsyncSession, family_id: Any) -> list[RefreshToken]:
+    query = select(RefreshToken).where(RefreshToken.family_id == family_id).order_by(RefreshToken.created_at)
+    return list(await session.scalars(query.execution_options(populate_existing=True)))
+
+
+async def access_rows(session: AsyncSession, family_id: Any) -> list[IssuedAccessToken]:
+    query = select(IssuedAccessToken).where(IssuedAccessToken.family_id == family_id)
+    return list(await session.scalars(query.execution_options(populate_existing=True)))
+
+
+async def family_events(session: AsyncSession, school_id: Any) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.school_id == school_id, AuditEvent.event_type == "token_family.revoked")
+        .order_by(AuditEvent.seq)
+    )
+    return [{"actor": row.actor, **json.loads(row.details)} for row in rows]
