@@ -113,6 +113,17 @@ class Settings(BaseSettings):
         description="Sender address of the gateway's mail (password-reset and setup links, lockout notices).",
     )
     log_level: LogLevel = Field(default=LogLevel.INFO, description="Lowest level written to the JSON log.")
+    token_rate_limit: str = Field(
+        default="300/minute",
+        description="Requests each client may make to `/oauth/token`, as `N/second`, `N/minute` or "
+        "`N/hour`; over it, 429 with Retry-After. Counted per process unless `GATEWAY_REDIS_URL` is set.",
+    )
+    api_rate_limit: str = Field(
+        default="600/5minutes",
+        description="Requests each access token may make to `/api/v1`, as `N/minute`, `N/5minutes`, "
+        "`N/hour` and so on; over it, 429 with Retry-After. Every answer carries the `RateLimit-Policy` "
+        "and `RateLimit` header fields. Counted per process unless `GATEWAY_REDIS_URL` is set.",
+    )
 
     @field_validator("master_key")
     @classmethod
@@ -135,6 +146,19 @@ class Settings(BaseSettings):
     def _mail_from_is_an_address(cls, value: str) -> str:
         if problem := address_problem(value):
             raise ValueError(problem)
+        return value
+
+    @field_validator("token_rate_limit", "api_rate_limit")
+    @classmethod
+    def _rate_limit_is_parseable(cls, value: str) -> str:
+        from limits import parse  # here: only this validator needs it
+
+        try:
+            item = parse(value)
+        except ValueError:
+            raise ValueError("must be a rate such as 300/minute") from None
+        if item.amount < 1:
+            raise ValueError("must allow at least one request")
         return value
 
     @field_validator("database_url")

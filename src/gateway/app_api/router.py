@@ -18,10 +18,11 @@ from gateway.app_api.schemas import GrantedSchoolList, GrantedSchoolOut
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON, BadRequest, field_error
+from gateway.http.api_limits import RateLimitedRoute
 from gateway.http.query import query_allowlist
 from gateway.oauth.bearer import AppTokenDep, SchoolTokenDep
 
-router = APIRouter(prefix="/api/v1/app", tags=["data"])
+router = APIRouter(prefix="/api/v1/app", tags=["data"], route_class=RateLimitedRoute)
 
 
 def _problems(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:

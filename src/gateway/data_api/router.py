@@ -20,13 +20,25 @@ from gateway.data_api.service import DEFAULT_LIMIT, MAX_LIMIT, Access, NotModifi
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON
+from gateway.http.api_limits import RateLimitedRoute
 from gateway.http.query import query_allowlist
-from gateway.keys.dependencies import KeyringDep
+from gateway.keys.keyring import Keyring
 from gateway.oauth.bearer import SchoolTokenDep
 from gateway.observability.request_id import current_request_id
 from gateway.scopes import CATALOGUE, sort_scopes
 
-router = APIRouter(prefix="/api/v1", tags=["data"])
+# RateLimitedRoute: the endpoints build their own Responses; it adds the RateLimit header fields.
+router = APIRouter(prefix="/api/v1", tags=["data"], route_class=RateLimitedRoute)
+
+
+async def _keyring(request: Request) -> Keyring:
+    """The process's keyring. Async on purpose: FastAPI runs a sync dependency (`KeyringDep`) in its
+    thread pool, a thread hop on every request of the API's hot path."""
+    ring: Keyring = request.app.state.keyring
+    return ring
+
+
+RingDep = Annotated[Keyring, Depends(_keyring)]
 
 JSON: Final = "application/json"
 _CACHE_HEADERS: Final = {"cache-control": "private, no-cache", "vary": "Authorization"}
@@ -72,6 +84,9 @@ _COMMON = {
     401: "Missing, malformed, expired or revoked access token, or a revoked grant "
     "(`WWW-Authenticate: Bearer … invalid_token`)",
     403: "The grant's scopes unlock no field of this resource (`insufficient_scope`), or an app-level token",
+    429: "The token is over its rate limit (`RateLimit-Policy`, 600 requests in 5 minutes by default): "
+    "`Retry-After` says when to try again. Every answer to a counted request carries `RateLimit-Policy` "
+    "and `RateLimit` (draft-ietf-httpapi-ratelimit-headers)",
 }
 _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the `If-None-Match` ETag is current. No body."}
@@ -134,7 +149,7 @@ def _add_listing(resource: Resource) -> None:
         token: SchoolTokenDep,
         _query: Annotated[None, Depends(allowlist)],
         session: SessionDep,
-        ring: KeyringDep,
+        ring: RingDep,
         request: Request,
         if_none_match: IfNoneMatch = None,
         limit: Limit = DEFAULT_LIMIT,
@@ -195,7 +210,7 @@ def _add_single(resource: Resource) -> None:
         token: SchoolTokenDep,
         _query: Annotated[None, Depends(query_allowlist())],
         session: SessionDep,
-        ring: KeyringDep,
+        ring: RingDep,
         record_id: RecordIdPath,
         if_none_match: IfNoneMatch = None,
     ) -> Response:
@@ -223,7 +238,7 @@ def _add_single(resource: Resource) -> None:
 
 async def _read(
     session: SessionDep,
-    ring: KeyringDep,
+    ring: RingDep,
     token: Any,
     resource: Resource,
     record_id: str | None,
@@ -261,7 +276,7 @@ async def read_school(
     token: SchoolTokenDep,
     _query: Annotated[None, Depends(query_allowlist())],
     session: SessionDep,
-    ring: KeyringDep,
+    ring: RingDep,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     return await _read(session, ring, token, RESOURCES["school"], None, if_none_match)
@@ -288,7 +303,7 @@ async def read_changes(
     token: SchoolTokenDep,
     _query: Annotated[None, Depends(query_allowlist("cursor", "limit"))],
     session: SessionDep,
-    ring: KeyringDep,
+    ring: RingDep,
     limit: Annotated[
         int,
         Query(

@@ -1,7 +1,7 @@
 """Listing and reading records for a school token (SPEC §3.5): audience, projection, pages, ETags, logging.
 
-One request costs: the token check (one query, in `oauth.bearer`), the school's change number (one
-primary-key read, also the ETag's input), one query for the page (audience filter in SQL), decrypting
+One request costs: the token check (one query, in `oauth.bearer`, which also reads the school's change
+number, the ETag's input), one query for the page (audience filter in SQL), decrypting
 only the records returned, and one insert into the access log.
 
 ETags are weak (`W/"…"`): a hash of the school's change number, the grant's scopes and audience, the
@@ -195,7 +195,7 @@ async def list_records(
             raise bad_cursor()
 
     reader = Reader(session, keyring, token.school_id)
-    change_seq = await reader.change_seq()
+    change_seq = access.token.change_seq  # read with the live grant, before any record
     etag = make_etag(access, change_seq, f"list|{resource.name}|{limit}|{cursor or ''}|{since_key}")
     if matches(if_none_match, etag):
         raise NotModified(etag)
@@ -261,7 +261,7 @@ async def read_record(
     resource = RESOURCES[resource_name]
     fields = access.fields_of(resource.name)
     reader = Reader(session, keyring, access.token.school_id)
-    change_seq = await reader.change_seq()
+    change_seq = access.token.change_seq  # read with the live grant, before any record
     etag = make_etag(access, change_seq, f"one|{resource.name}|{record_id or ''}")
     if matches(if_none_match, etag):
         raise NotModified(etag)

@@ -4,10 +4,13 @@
    (§2.3) or in a form body (§2.2) is refused with 400 `invalid_request`: those methods leak tokens into
    logs and histories, and the gateway does not support them.
 2. Verify it as RFC 9068 §4 requires (`verify_access_token`, against the published signing keys).
-3. Load, in ONE indexed query, the state that can end a token early: for a school token the live grant
+3. Count the request against the token's rate limit (`http.api_limits`, keyed by `jti`): over it, 429
+   with Retry-After, before any database work.
+4. Load, in ONE indexed query, the state that can end a token early: for a school token the live grant
    (by id, for the school and client the token names) with the token's own row left-joined; for an
    app-level token the app with the token's revocation row, if any. So a revoked grant, a disconnected
-   app or a revoked token is refused on the very next request, on every process.
+   app or a revoked token is refused on the very next request, on every process. Nothing of it is
+   cached between requests.
 
 Every refusal is 401 with `WWW-Authenticate: Bearer realm="gateway", error="invalid_token"` (§3, §3.1) and
 the same problem+json body: the client is never told which check failed. The reason is logged, the token
@@ -31,7 +34,7 @@ from enum import StrEnum
 from typing import Annotated, Final
 from urllib.parse import parse_qsl
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,9 +43,11 @@ from gateway.apps.models import App
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.errors import BadRequest, Forbidden, Unauthorized
+from gateway.http.api_limits import spend
 from gateway.keys.signing import verification_keys
 from gateway.oauth.issuance import api_audience
 from gateway.oauth.models import Grant, IssuedAccessToken
+from gateway.schools.models import School
 from gateway.settings import Settings
 from gateway.tokens.access_tokens import AccessTokenClaims, InvalidAccessToken, verify_access_token
 
@@ -139,6 +144,9 @@ class SchoolToken:
     scopes: frozenset[str]
     jti: str
     expires_at: datetime
+    # The school's change number, read by the same query (saves the data API a round trip). Read before
+    # the records, so an ETag made from it can only be older than the data, never newer: never a stale 304.
+    change_seq: int = 0
 
     @property
     def grant_id(self) -> uuid.UUID:
@@ -223,11 +231,22 @@ async def authenticate(
     session: AsyncSession, token: str, *, issuer: str, now: datetime
 ) -> SchoolToken | AppToken:
     """Verify `token` and load its live state (one query), or raise `InvalidToken`."""
+    return await live_state(session, await verified_claims(session, token, issuer=issuer, now=now))
+
+
+async def verified_claims(
+    session: AsyncSession, token: str, *, issuer: str, now: datetime
+) -> AccessTokenClaims:
+    """The claims of a well-signed, current access token of ours (RFC 9068 §4), or `InvalidToken`."""
     keys = await verification_keys(session, now=now, kid=_kid_of(token))
     try:
-        claims = verify_access_token(token, keys, issuer=issuer, audience=api_audience(issuer), now=now)
+        return verify_access_token(token, keys, issuer=issuer, audience=api_audience(issuer), now=now)
     except InvalidAccessToken as exc:
         raise _refused(exc.reason) from None
+
+
+async def live_state(session: AsyncSession, claims: AccessTokenClaims) -> SchoolToken | AppToken:
+    """The token's grant (or app) as the database has it now, or `InvalidToken`."""
     if claims.school_id is None:
         return await _app_token(session, claims)
     return await _school_token(session, claims)
@@ -238,11 +257,12 @@ async def _school_token(session: AsyncSession, claims: AccessTokenClaims) -> Sch
         grant_id, school_id = uuid.UUID(str(claims.grant_id)), uuid.UUID(str(claims.school_id))
     except ValueError:
         raise _refused(StateReason.INVALID_IDS, claims) from None
-    # Primary-key lookups throughout: grants.id, apps.client_id (unique), access_tokens.jti.
+    # Primary-key lookups throughout: grants.id, apps.client_id (unique), access_tokens.jti, schools.id.
     row = (
         await session.execute(
-            select(Grant, IssuedAccessToken.jti, IssuedAccessToken.revoked_at)
+            select(Grant, IssuedAccessToken.jti, IssuedAccessToken.revoked_at, School.change_seq)
             .join(App, App.id == Grant.app_id)
+            .join(School, School.id == Grant.school_id)
             .outerjoin(
                 IssuedAccessToken,
                 and_(IssuedAccessToken.jti == claims.jti, IssuedAccessToken.grant_id == Grant.id),
@@ -252,7 +272,7 @@ async def _school_token(session: AsyncSession, claims: AccessTokenClaims) -> Sch
     ).one_or_none()
     if row is None:
         raise _refused(StateReason.GRANT_NOT_FOUND, claims)
-    grant, recorded_jti, revoked_at = row
+    grant, recorded_jti, revoked_at, change_seq = row
     if grant.revoked_at is not None:
         raise _refused(StateReason.GRANT_REVOKED, claims)
     if recorded_jti is None:
@@ -267,6 +287,7 @@ async def _school_token(session: AsyncSession, claims: AccessTokenClaims) -> Sch
         scopes=frozenset(claims.scopes) & grant.scope_set,
         jti=claims.jti,
         expires_at=claims.expires_at,
+        change_seq=int(change_seq or 0),
     )
 
 
@@ -300,13 +321,16 @@ async def _app_token(session: AsyncSession, claims: AccessTokenClaims) -> AppTok
 
 async def access_token(
     request: Request,
+    response: Response,
     session: SessionDep,
     # Declared for the OpenAPI security requirement (the lock on /docs); the raw header is read above.
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(access_token_scheme)],
 ) -> SchoolToken | AppToken:
     settings: Settings = request.app.state.settings
     token = await presented_token(request)
-    return await authenticate(session, token, issuer=settings.issuer, now=utcnow())
+    claims = await verified_claims(session, token, issuer=settings.issuer, now=utcnow())
+    await spend(request, response, claims.jti)
+    return await live_state(session, claims)
 
 
 async def school_token(principal: Annotated[SchoolToken | AppToken, Depends(access_token)]) -> SchoolToken:
