@@ -26,10 +26,12 @@ from tests.support.server import RunningServer
 CALLBACK = "http://127.0.0.1:8765/callback"
 
 
-def demo(e2e_env: dict[str, str], server: RunningServer, tmp_path: Path) -> dict[str, Any]:
+def demo(e2e_env: dict[str, str], server: RunningServer, tmp_path: Path, *, seed: int = 1) -> dict[str, Any]:
+    """Load a demo school (each seed its own school and admin) into the browser tests' database."""
     credentials = tmp_path / "demo-credentials.json"
     loaded = gateway(
-        "demo", "--no-serve", "--students", "40", "--credentials-file", str(credentials),
+        "demo", "--no-serve", "--seed", str(seed), "--students", "40", "--credentials-file", str(credentials),
+        "--port", str(urlsplit(server.base_url).port),
         env={**e2e_env, "GATEWAY_ISSUER": server.base_url},
     )  # fmt: skip
     assert loaded.returncode == 0, loaded.stderr
