@@ -12,11 +12,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from tests.support.databases import postgres_admin_url, throwaway_postgres, wait_for_postgres
 from tests.support.server import RunningServer, gateway_server
 
+from gateway.apps import service as apps
+from gateway.apps.models import App, AuthMethod
+from gateway.apps.validation import AppDraft
 from gateway.db import migrations
 from gateway.db.engine import create_engine
+from gateway.developers import service as developers
+from gateway.keys.keyring import Keyring
 from gateway.settings import Settings
 
 WRK_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
@@ -93,3 +99,32 @@ def serve(database_url: str, master_key: str, workers: int) -> Iterator[RunningS
     }
     with gateway_server(env, workers=workers) as server:
         yield server
+
+
+async def register_bench_app(
+    session: AsyncSession,
+    keyring: Keyring,
+    *,
+    name: str,
+    description: str,
+    required_scopes: str,
+    optional_scopes: str = "",
+) -> tuple[App, str]:
+    """A bench developer and one confidential app (client_secret_basic); returns the app and its secret."""
+    developer, _row, _key = await developers.create_developer(
+        session, keyring, name="Bench Apps Ltd", email="bench@bench-apps.example.org"
+    )
+    draft = AppDraft(
+        name=name,
+        description=description,
+        redirect_uris=("https://bench.example.com/callback",),
+        required_scopes=required_scopes,
+        optional_scopes=optional_scopes,
+        token_endpoint_auth_method=AuthMethod.CLIENT_SECRET_BASIC,
+        privacy_policy_url="https://bench.example.com/privacy",
+        support_url="https://bench.example.com/support",
+        webhook_url=None,
+    )
+    app, secret = await apps.register(session, keyring, developer.id, draft)
+    assert secret is not None  # a confidential client
+    return app, secret
