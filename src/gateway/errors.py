@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.oauth.errors import NO_STORE, OAuthError, oauth_error_response
@@ -207,14 +208,32 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return framework_error(request.url.path, status=status, title=phrase, detail=detail, headers=exc.headers)
 
 
-async def _on_unhandled(request: Request, exc: Exception) -> JSONResponse:
+def unexpected_error(path: str, exc: Exception) -> JSONResponse:
+    """The answer to an exception nothing else handled (logged here, without request data).
+
+    A connection the database dropped (a restart) is 503 with Retry-After: SQLAlchemy has already
+    renewed the pool, so the retry gets a fresh connection. Anything else is a 500 with the request id.
+    """
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        log.warning("database connection lost; the pool is renewed")
+        return framework_error(
+            path,
+            status=503,
+            title=ServiceUnavailable.title,
+            detail="The database connection was reset. Try again.",
+            headers={"retry-after": "1"},
+        )
     log.error("unhandled error", exc_info=exc)
     return framework_error(
-        request.url.path,
+        path,
         status=500,
         title="Internal server error",
         detail="Something went wrong on our side. Quote the request id if you contact support.",
     )
+
+
+async def _on_unhandled(request: Request, exc: Exception) -> JSONResponse:
+    return unexpected_error(request.url.path, exc)
 
 
 async def _on_oauth_error(_request: Request, exc: Exception) -> JSONResponse:

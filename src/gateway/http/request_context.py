@@ -12,7 +12,7 @@ import time
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.errors import problem_response
+from gateway.errors import unexpected_error
 from gateway.observability.metrics import UNMATCHED_ROUTE, Metrics
 from gateway.observability.request_id import REQUEST_ID_HEADER, bind_request_id, choose_request_id
 
@@ -52,15 +52,10 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
-            log.error("unhandled error", exc_info=exc)
             if response_started:
+                log.error("unhandled error after the response started", exc_info=exc)
                 raise
-            response = problem_response(
-                status=500,
-                title="Internal server error",
-                detail="Something went wrong on our side. Quote the request id if you contact support.",
-            )
-            await response(scope, receive, send_with_id)
+            await unexpected_error(scope["path"], exc)(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
