@@ -158,7 +158,7 @@ async def breakdown(database_url: str, master_key: bytes, issuer: str, token: st
 
     try:
         rows.append(
-            ("transaction: pool checkout (pre-ping), BEGIN, COMMIT", await _timed(repeat, transaction))
+            ("transaction: pool checkout, BEGIN, COMMIT", await _timed(repeat, transaction))
         )
         async with sessions() as session:
             now = utcnow()

@@ -122,6 +122,9 @@ def create_app(
         app.state.metrics.watch_pool(database.engine)
 
     install_error_handlers(app)
+    # The hottest routes first: FastAPI matches routes in order.
+    app.include_router(token_router)
+    app.include_router(data_api_router)
     app.include_router(health_router)
     app.include_router(connector_router)
     app.include_router(manage_router)
@@ -132,9 +135,7 @@ def create_app(
     app.include_router(metadata_router)
     app.include_router(authorize_router)
     app.include_router(consent_pages)
-    app.include_router(token_router)
     app.include_router(app_api_router)
-    app.include_router(data_api_router)
     app.include_router(grants_router)
     app.include_router(access_log_router)
     app.include_router(dashboard_pages)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from joserfc import jws, jwt
@@ -143,13 +144,19 @@ def verify_access_token(
     if jwk is None:
         raise InvalidAccessToken(RejectReason.UNKNOWN_KEY)
     try:
-        public = ECKey.import_key({k: v for k, v in jwk.items() if k != "d"})
+        public = _public_key(tuple(sorted((k, str(v)) for k, v in jwk.items() if k != "d")))
         claims = jwt.decode(token, public, algorithms=[ALGORITHM]).claims
     except BadSignatureError:
         raise InvalidAccessToken(RejectReason.BAD_SIGNATURE) from None
     except (JoseError, ValueError, TypeError):
         raise InvalidAccessToken(RejectReason.MALFORMED) from None
     return _validated(claims, issuer=issuer, audience=audience, now=now, leeway=leeway)
+
+
+@lru_cache(maxsize=64)
+def _public_key(members: tuple[tuple[str, str], ...]) -> ECKey:
+    """The imported public key for a JWK's members (cached: importing costs more than verifying)."""
+    return ECKey.import_key(dict(members))
 
 
 def _header(token: str) -> dict[str, Any]:
