@@ -65,8 +65,23 @@ async def test_the_sample_app_completes_the_flow(
         text = await page.locator("body").inner_text()
         assert "students.demographics" in text
         assert re.search(r"\d+ school\(s\) have granted this app", text)  # other tests' schools too
+        # The pupils it read carry only the granted fields: basic details and date of birth/gender.
+        assert re.search(r"GET /api/v1/students\?limit=5: 5 record\(s\)", text), text
+        assert '"dob"' in text
+        assert '"upn"' not in text  # students.identifiers was never asked for
+        assert '"sen_provision"' not in text  # students.sen was not ticked
         await page.get_by_role("button", name="Refresh token").click()
-        await page.get_by_role("button", name="Revoke (RFC 7009)").click()
+        await page.get_by_text("Connected. Granted scopes").wait_for()
+
+        # The school revokes on the dashboard; the app's very next call fails.
+        await page.goto(f"{live_server.base_url}/dashboard")
+        await page.get_by_role("link", name="Review, narrow or revoke").first.click()
+        await page.get_by_role("link", name="Revoke access…").click()
+        await page.get_by_role("button", name="Yes, revoke access").click()
+        await page.wait_for_url("**/dashboard?notice=revoked")
+        await page.goto(SAMPLE_APP + "/")
+        await page.get_by_role("button", name="Call the API again").click()
+        await page.get_by_text("GET /api/v1/students answered 401").last.wait_for()
         page_text = await page.locator("body").inner_text()
         assert data["app"]["client_secret"] not in page_text
     output = process.stdout.read().decode() if process.stdout else ""
