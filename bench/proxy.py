@@ -157,9 +157,7 @@ async def breakdown(database_url: str, master_key: bytes, issuer: str, token: st
             await fresh.commit()
 
     try:
-        rows.append(
-            ("transaction: pool checkout, BEGIN, COMMIT", await _timed(repeat, transaction))
-        )
+        rows.append(("transaction: pool checkout, BEGIN, COMMIT", await _timed(repeat, transaction)))
         async with sessions() as session:
             now = utcnow()
             claims = await bearer.verified_claims(session, token, issuer=issuer, now=now)

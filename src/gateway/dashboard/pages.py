@@ -242,10 +242,10 @@ async def dashboard(
     )
 
 
-@router.get("/dashboard/grants/{grant_id}")
-async def grant_page(
-    request: Request, grant_id: str, session: SessionDep, ring: KeyringDep, notice: str | None = None
-) -> Response:
+async def _open_grant(
+    request: Request, session: SessionDep, grant_id: str
+) -> tuple[AdminSession, GrantView] | Response:
+    """The signed-in admin's session and one of their school's grants, or the page to answer instead."""
     try:
         record, admin = await signed_in(request, session, Stage.FULL)
     except SessionInvalid:
@@ -254,9 +254,19 @@ async def grant_page(
     if parsed is None:
         return _not_found(request)
     try:
-        view = await grant_changes.read_grant(session, admin.school_id, parsed, now=utcnow())
+        return record, await grant_changes.read_grant(session, admin.school_id, parsed, now=utcnow())
     except GrantNotFound:
         return _not_found(request)
+
+
+@router.get("/dashboard/grants/{grant_id}")
+async def grant_page(
+    request: Request, grant_id: str, session: SessionDep, ring: KeyringDep, notice: str | None = None
+) -> Response:
+    opened = await _open_grant(request, session, grant_id)
+    if isinstance(opened, Response):
+        return opened
+    record, view = opened
     return await _detail(request, session, ring, record, view, notice=notice)
 
 
@@ -294,19 +304,12 @@ async def narrow(request: Request, grant_id: str, session: SessionDep, ring: Key
 
 @router.get("/dashboard/grants/{grant_id}/revoke")
 async def revoke_form(request: Request, grant_id: str, session: SessionDep) -> Response:
-    try:
-        record, admin = await signed_in(request, session, Stage.FULL)
-    except SessionInvalid:
-        return see_other(with_next("/login", return_path(request.url.path)))
-    parsed = _grant_id(grant_id)
-    if parsed is None:
-        return _not_found(request)
-    try:
-        view = await grant_changes.read_grant(session, admin.school_id, parsed, now=utcnow())
-    except GrantNotFound:
-        return _not_found(request)
+    opened = await _open_grant(request, session, grant_id)
+    if isinstance(opened, Response):
+        return opened
+    record, view = opened
     if view.grant.revoked_at is not None:
-        return _ended(request, parsed)
+        return _ended(request, view.grant.id)
     return render(
         request,
         "dashboard_revoke.html",

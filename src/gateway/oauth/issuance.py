@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.apps.models import App
 from gateway.keys.keyring import Keyring
-from gateway.keys.signing import active_signing_key
+from gateway.oauth.active_key import signing_key
 from gateway.oauth.models import AuthorizationCode, Grant, IssuedAccessToken, RefreshToken
 from gateway.scopes import format_scopes
 from gateway.tokens.access_tokens import ACCESS_TOKEN_LIFETIME_SECONDS, mint_access_token
@@ -121,6 +121,29 @@ class MintedAccessToken:
     scope: str
 
 
+async def _signed(
+    session: AsyncSession,
+    keyring: Keyring,
+    *,
+    issuer: str,
+    app: App,
+    school_id: uuid.UUID | None,
+    grant_id: uuid.UUID | None,
+    scope: str,
+    now: datetime,
+) -> tuple[str, str]:
+    return mint_access_token(
+        await signing_key(session, keyring),
+        issuer=issuer,
+        client_id=app.client_id,
+        school_id=school_id,
+        grant_id=grant_id,
+        scopes=scope.split(),
+        audience=api_audience(issuer),
+        now=now,
+    )
+
+
 async def school_access_token(
     session: AsyncSession,
     keyring: Keyring,
@@ -135,15 +158,8 @@ async def school_access_token(
 ) -> MintedAccessToken:
     """A 15-minute token for one school's grant, recorded with its family so it can be revoked early."""
     scope = format_scopes(scopes)
-    token, jti = mint_access_token(
-        await active_signing_key(session, keyring.master_key),
-        issuer=issuer,
-        client_id=app.client_id,
-        school_id=school_id,
-        grant_id=grant_id,
-        scopes=scope.split(),
-        audience=api_audience(issuer),
-        now=now,
+    token, jti = await _signed(
+        session, keyring, issuer=issuer, app=app, school_id=school_id, grant_id=grant_id, scope=scope, now=now
     )
     session.add(
         IssuedAccessToken(
@@ -163,14 +179,7 @@ async def app_access_token(
 ) -> MintedAccessToken:
     """An app-level token (client_credentials) for `/api/v1/app/…`: no school, not recorded at issue."""
     scope = format_scopes(scopes)
-    token, jti = mint_access_token(
-        await active_signing_key(session, keyring.master_key),
-        issuer=issuer,
-        client_id=app.client_id,
-        school_id=None,
-        grant_id=None,
-        scopes=scope.split(),
-        audience=api_audience(issuer),
-        now=now,
+    token, jti = await _signed(
+        session, keyring, issuer=issuer, app=app, school_id=None, grant_id=None, scope=scope, now=now
     )
     return MintedAccessToken(token, jti, ACCESS_TOKEN_LIFETIME_SECONDS, scope)

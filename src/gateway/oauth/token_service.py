@@ -48,7 +48,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.audit import events
 from gateway.keys.keyring import Keyring
 from gateway.oauth import issuance
-from gateway.oauth.active_key import signing_key
 from gateway.oauth.client_auth import AuthenticatedClient
 from gateway.oauth.errors import (
     InvalidGrant,
@@ -63,8 +62,7 @@ from gateway.oauth.grants import live_grant_by_id
 from gateway.oauth.models import AuthorizationCode, Grant, RefreshToken
 from gateway.oauth.presented_tokens import find_refresh_token
 from gateway.oauth.revocation import CODE_REUSE, REFRESH_REUSE, revoke_family
-from gateway.scopes import ScopeError, format_scopes, parse_scope_string
-from gateway.tokens.access_tokens import ACCESS_TOKEN_LIFETIME_SECONDS, mint_access_token
+from gateway.scopes import ScopeError, parse_scope_string
 
 TOKEN_TYPE: Final = "Bearer"  # noqa: S105 (a token type, not a secret)
 APP_TOKEN_SCOPES: Final = frozenset({"school"})
@@ -387,14 +385,7 @@ async def client_credentials(
     requested = _requested_scopes(scope)
     if requested is not None and not requested <= APP_TOKEN_SCOPES:
         raise InvalidScope("An app-level token carries only the scope school.")
-    token, _jti = mint_access_token(
-        await signing_key(session, keyring),
-        issuer=issuer,
-        client_id=client.client_id,
-        school_id=None,
-        grant_id=None,
-        scopes=sorted(APP_TOKEN_SCOPES),
-        audience=issuance.api_audience(issuer),
-        now=now,
+    minted = await issuance.app_access_token(
+        session, keyring, issuer=issuer, app=client.app, scopes=APP_TOKEN_SCOPES, now=now
     )
-    return IssuedTokens(token, ACCESS_TOKEN_LIFETIME_SECONDS, format_scopes(APP_TOKEN_SCOPES))
+    return IssuedTokens(minted.token, minted.expires_in, minted.scope)
