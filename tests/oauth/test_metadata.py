@@ -64,3 +64,18 @@ async def test_the_issuer_is_the_settings_issuer_and_the_well_known_path_derives
     assert parts.path in {"", "/"} or not parts.path.endswith("/")
     assert not parts.query
     assert not parts.fragment
+
+
+async def test_docs_can_run_the_authorization_code_flow(client: httpx.AsyncClient) -> None:
+    """SPEC §8: /docs has the OAuth flow wired in — the data API names the authorization-code scheme."""
+    schema = (await client.get("/openapi.json")).json()
+    flow = schema["components"]["securitySchemes"]["schoolAuthorization"]["flows"]["authorizationCode"]
+    assert flow["authorizationUrl"] == "/oauth/authorize"
+    assert flow["tokenUrl"] == "/oauth/token"
+    assert "students.sen" in flow["scopes"]
+    assert "(sensitive)" in flow["scopes"]["students.sen"]
+    students = schema["paths"]["/api/v1/students"]["get"]["security"]
+    assert {"schoolAuthorization": []} in students
+    assert {"accessToken": []} in students
+    redirect = await client.get("/docs/oauth2-redirect")
+    assert redirect.status_code == 200

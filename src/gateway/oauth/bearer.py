@@ -35,7 +35,7 @@ from typing import Annotated, Final
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request, Response, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2AuthorizationCodeBearer
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +48,7 @@ from gateway.keys.signing import verification_keys
 from gateway.oauth.issuance import api_audience
 from gateway.oauth.models import Grant, IssuedAccessToken
 from gateway.schools.models import School
+from gateway.scopes import SCOPES
 from gateway.settings import Settings
 from gateway.tokens.access_tokens import AccessTokenClaims, InvalidAccessToken, verify_access_token
 
@@ -316,6 +317,32 @@ async def _app_token(session: AsyncSession, claims: AccessTokenClaims) -> AppTok
     )
 
 
+class _AuthorizationCodeForDocs(OAuth2AuthorizationCodeBearer):
+    """Declares the authorization-code flow in the OpenAPI document, so /docs can run it (SPEC §8).
+
+    Documentation only: `access_token` reads and checks the header itself.
+    """
+
+    async def __call__(self, request: Request) -> None:  # type: ignore[override]
+        return None
+
+
+school_authorization_for_docs = _AuthorizationCodeForDocs(
+    authorizationUrl="/oauth/authorize",
+    tokenUrl="/oauth/token",
+    refreshUrl="/oauth/token",
+    scopes={scope.name: scope.title + (" (sensitive)" if scope.sensitive else "") for scope in SCOPES},
+    scheme_name="schoolAuthorization",
+    description=(
+        "Try the data API from this page as your app: add `<this server>/docs/oauth2-redirect` to your app's "
+        "redirect URIs, choose Authorize, give your `client_id` (and secret, for a confidential app) and the "
+        "scopes; a school admin signs in and consents, and Swagger UI exchanges the code with PKCE (S256). "
+        "The token is for the signed-in admin's school."
+    ),
+    auto_error=False,
+)
+
+
 # --- FastAPI dependencies --------------------------------------------------------------------------------
 
 
@@ -333,7 +360,10 @@ async def access_token(
     return await live_state(session, claims)
 
 
-async def school_token(principal: Annotated[SchoolToken | AppToken, Depends(access_token)]) -> SchoolToken:
+async def school_token(
+    principal: Annotated[SchoolToken | AppToken, Depends(access_token)],
+    _docs: Annotated[None, Security(school_authorization_for_docs)],
+) -> SchoolToken:
     if not isinstance(principal, SchoolToken):
         raise InsufficientScope(
             "This endpoint needs a school's access token (authorization_code or refresh_token grant)."
