@@ -397,6 +397,9 @@ async def test_openapi_marks_the_endpoints_with_the_bearer_scheme(client: httpx.
         "bearerFormat": "JWT",
         "description": schema["components"]["securitySchemes"]["accessToken"]["description"],
     }
+    assert schema["paths"][SCHOOLS]["get"]["security"] == [{"accessToken": []}]
+    # A school token can also come from /docs' authorization-code flow.
+    disconnect = schema["paths"][DISCONNECT]["post"]["security"]
+    assert disconnect == [{"accessToken": []}, {"schoolAuthorization": []}]
     for path, method in ((SCHOOLS, "get"), (DISCONNECT, "post")):
-        assert schema["paths"][path][method]["security"] == [{"accessToken": []}]
         assert schema["paths"][path][method]["tags"] == ["data"]
