@@ -11,5 +11,10 @@ window.addEventListener("load", function () {
     showCommonExtensions: true,
     tryItOutEnabled: false
   });
-  window.ui.initOAuth({ usePkceWithAuthorizationCodeGrant: true, scopeSeparator: " " });
+  // Apps are confidential with client_secret_basic unless registered otherwise: send the secret that way.
+  window.ui.initOAuth({
+    usePkceWithAuthorizationCodeGrant: true,
+    useBasicAuthenticationWithAccessCodeGrant: true,
+    scopeSeparator: " "
+  });
 });
