@@ -26,7 +26,9 @@ from gateway.email.transports import transport_from_settings
 from gateway.email.worker import OutboxWorker
 from gateway.errors import install_error_handlers
 from gateway.health.router import router as health_router
+from gateway.http.api_limits import ApiRateLimit
 from gateway.http.body_limit import BodyLimitMiddleware
+from gateway.http.rate_limits import limit_storage
 from gateway.http.request_context import RequestContextMiddleware
 from gateway.http.security_headers import SecurityHeadersMiddleware
 from gateway.http.throttle import Throttle
@@ -35,6 +37,7 @@ from gateway.keys.master import resolve_master_key
 from gateway.manage.grants_router import router as grants_router
 from gateway.manage.router import router as manage_router
 from gateway.oauth.authorize_router import router as authorize_router
+from gateway.oauth.client_limits import ClientRateLimit
 from gateway.oauth.consent_pages import router as consent_pages
 from gateway.oauth.metadata import router as metadata_router
 from gateway.oauth.token_router import router as token_router
@@ -114,7 +117,10 @@ def create_app(
     app.state.master_key = master_key
     app.state.keyring = Keyring(master_key) if master_key is not None else None
     app.state.password_hashing = password_hashing or PasswordHashing()
-    app.state.throttle = Throttle(redis_url=settings.redis_url)
+    limits = limit_storage(settings.redis_url)
+    app.state.throttle = Throttle(limits)
+    app.state.token_rate_limit = ClientRateLimit(settings.token_rate_limit, limits)
+    app.state.api_rate_limit = ApiRateLimit(settings.api_rate_limit, limits)
     app.state.head_revision = head_revision()
     app.state.metrics = Metrics()
     if database is not None:

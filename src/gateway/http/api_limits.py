@@ -15,21 +15,15 @@ the injected `Response`, which covers endpoints that return a model.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from limits.storage import storage_from_string
+from limits.aio.storage import Storage
 
 from gateway.errors import Problem
-from gateway.settings import Settings
+from gateway.http.rate_limits import Quota, RateLimiter
 
 __all__ = ["POLICY", "ApiRateLimit", "Quota", "RateLimited", "RateLimitedRoute", "api_rate_limit", "spend"]
 
@@ -38,74 +32,46 @@ NAMESPACE: Final = "api-token"
 _STATE: Final = "api_quota"
 
 
-@dataclass(frozen=True, slots=True)
-class Quota:
-    """Where one token stands after this request: the policy, what is left and when it comes back."""
-
-    limit: int
-    window_seconds: int
-    remaining: int
-    reset_seconds: int
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "ratelimit-policy": f'"{POLICY}";q={self.limit};w={self.window_seconds}',
-            "ratelimit": f'"{POLICY}";r={self.remaining};t={self.reset_seconds}',
-        }
+def quota_headers(quota: Quota) -> dict[str, str]:
+    return {
+        "ratelimit-policy": f'"{POLICY}";q={quota.limit};w={quota.window_seconds}',
+        "ratelimit": f'"{POLICY}";r={quota.remaining};t={quota.reset_seconds}',
+    }
 
 
 class RateLimited(Problem):
     status, slug, title = 429, "rate-limited", "Too many requests"
 
     def __init__(self, quota: Quota) -> None:
-        retry = max(1, quota.reset_seconds)
         super().__init__(
             f"This access token has made {quota.limit} requests in {quota.window_seconds} seconds, its "
-            f"limit. Try again in {retry} seconds.",
-            headers={**quota.headers(), "retry-after": str(retry)},
+            f"limit. Try again in {quota.retry_after} seconds.",
+            headers={**quota_headers(quota), "retry-after": str(quota.retry_after)},
         )
 
 
 class ApiRateLimit:
-    def __init__(self, limit: str, redis_url: str | None = None) -> None:
-        storage: Storage = (
-            cast(Storage, storage_from_string(f"async+{redis_url}")) if redis_url else MemoryStorage()
-        )
-        self.item: RateLimitItem = parse(limit)
-        self.limiter = SlidingWindowCounterRateLimiter(storage)
+    def __init__(self, limit: str, storage: Storage) -> None:
+        self.limiter = RateLimiter(limit, NAMESPACE, storage)
 
-    async def hit(self, jti: str) -> tuple[bool, Quota]:
-        """Count one request of the token `jti` if it is within the limit; whether it was, and the quota."""
-        allowed = await self.limiter.hit(self.item, NAMESPACE, jti)
-        stats = await self.limiter.get_window_stats(self.item, NAMESPACE, jti)
-        quota = Quota(
-            limit=self.item.amount,
-            window_seconds=self.item.get_expiry(),
-            remaining=0 if not allowed else stats.remaining,
-            reset_seconds=max(0, math.ceil(stats.reset_time - time.time())),
-        )
-        return allowed, quota
+    async def hit(self, jti: str) -> Quota:
+        """Count one request of the token `jti` if it is within the limit; the quota after it."""
+        return await self.limiter.hit(jti)
 
 
 def api_rate_limit(request: Request) -> ApiRateLimit:
-    """The app's limiter, made on first use from its settings (one per app, so per process)."""
-    state = request.app.state
-    limiter: ApiRateLimit | None = getattr(state, "api_rate_limit", None)
-    if limiter is None:
-        settings: Settings = state.settings
-        limiter = ApiRateLimit(settings.api_rate_limit, settings.redis_url)
-        state.api_rate_limit = limiter
+    limiter: ApiRateLimit = request.app.state.api_rate_limit
     return limiter
 
 
 async def spend(request: Request, response: Response, jti: str) -> None:
     """Count this request against the token; `RateLimited` when it is over. Leaves the header fields
     on `request.state` (for `RateLimitedRoute`) and on the injected `response`."""
-    allowed, quota = await api_rate_limit(request).hit(jti)
-    if not allowed:
+    quota = await api_rate_limit(request).hit(jti)
+    if not quota.allowed:
         raise RateLimited(quota)
     setattr(request.state, _STATE, quota)
-    response.headers.update(quota.headers())
+    response.headers.update(quota_headers(quota))
 
 
 def _quota_of(request: Request) -> Quota | None:
@@ -125,11 +91,11 @@ class RateLimitedRoute(APIRoute):
             except Problem as problem:
                 quota = _quota_of(request)
                 if quota is not None:
-                    problem.headers = {**quota.headers(), **problem.headers}
+                    problem.headers = {**quota_headers(quota), **problem.headers}
                 raise
             quota = _quota_of(request)
             if quota is not None:
-                response.headers.update(quota.headers())
+                response.headers.update(quota_headers(quota))
             return response
 
         return handle_with_quota
