@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
+import orjson
 from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -45,7 +46,6 @@ from bench.common import (
     register_bench_app,
     serve,
 )
-from gateway.data_api import jsonio
 from gateway.data_api.projection import Kind
 from gateway.data_api.reader import Reader
 from gateway.data_api.service import Access, _out, delivered, log_access, make_etag
@@ -210,7 +210,7 @@ async def breakdown(database_url: str, master_key: bytes, issuer: str, token: st
             records = project()
             etag = _sync(lambda: make_etag(access, change_seq, f"list|students|{PAGE}||"))
             rows.append(("ETag (SHA-256 of grant, scopes, change number, query)", await _timed(repeat, etag)))
-            body = _sync(lambda: jsonio.dumps({"data": records, "next_cursor": "x"}))
+            body = _sync(lambda: orjson.dumps({"data": records, "next_cursor": "x"}))
             rows.append((f"serialise {PAGE} records (orjson)", await _timed(repeat, body)))
 
             async def log() -> None:

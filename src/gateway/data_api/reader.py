@@ -19,11 +19,10 @@ from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.data_api.audience import Audience, visible_student_ids, visible_students
-from gateway.data_api.jsonio import loads
 from gateway.data_api.projection import Kind
-from gateway.keys.envelope import open_sealed, record_context
 from gateway.keys.keyring import Keyring
 from gateway.mis.models import MisRecordRow
+from gateway.mis.reading import open_rows
 from gateway.schools.models import School
 
 __all__ = ["ContactLinks", "Reader", "Stored"]
@@ -82,18 +81,7 @@ class Reader:
 
     async def open(self, resource: str, rows: Sequence[Stored]) -> list[dict[str, Any]]:
         """Each live row's fields, in order (the rows must be live)."""
-        keys: dict[uuid.UUID, bytes] = {}
-        school = str(self.school_id)
-        opened: list[dict[str, Any]] = []
-        for row in rows:
-            if row.key_id is None or row.sealed is None:
-                raise ValueError("a tombstone has no content")
-            key = keys.get(row.key_id)
-            if key is None:
-                key = keys[row.key_id] = await self.keyring.key(self.session, self.school_id, row.key_id)
-            context = record_context(school, resource, row.record_id, str(row.key_id))
-            opened.append(loads(open_sealed(key, row.sealed, context)))
-        return opened
+        return await open_rows(self.session, self.keyring, self.school_id, resource, rows)
 
     # --- Positions ------------------------------------------------------------------------------------
 

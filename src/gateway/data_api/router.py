@@ -11,9 +11,10 @@ their annotations (which name closure variables) as objects, not strings.
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
-from gateway.data_api import changes, jsonio, schemas, service
+from gateway.data_api import changes, schemas, service
 from gateway.data_api.cursors import MAX_CURSOR_LENGTH
 from gateway.data_api.projection import RESOURCES, Resource
 from gateway.data_api.service import DEFAULT_LIMIT, MAX_LIMIT, Access, NotModified
@@ -109,7 +110,7 @@ def _json(body: Any, *, etag: str | None = None, link: str | None = None) -> Res
         headers["etag"] = etag
     if link is not None:
         headers["link"] = link
-    return Response(content=jsonio.dumps(body), media_type=JSON, headers=headers)
+    return Response(content=orjson.dumps(body), media_type=JSON, headers=headers)
 
 
 def _not_modified(etag: str) -> Response:
@@ -319,4 +320,4 @@ async def read_changes(
         session, ring, _access(token), cursor=cursor, limit=limit, request_id=current_request_id()
     )
     body = {"changes": feed.events, "next_cursor": feed.next_cursor, "has_more": feed.has_more}
-    return Response(content=jsonio.dumps(body), media_type=JSON, headers=dict(_CACHE_HEADERS))
+    return Response(content=orjson.dumps(body), media_type=JSON, headers=dict(_CACHE_HEADERS))

@@ -5,10 +5,11 @@ The only place record plaintext is recovered; callers decide what of it leaves t
 
 from __future__ import annotations
 
-import json
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,22 +18,43 @@ from gateway.keys.keyring import Keyring
 from gateway.mis.models import MisRecordRow
 
 
-async def open_row(session: AsyncSession, keyring: Keyring, row: MisRecordRow) -> dict[str, Any]:
-    """The record's fields; `KeyShredded` if its key is gone, `DecryptionFailed` if tampered with."""
-    if row.sealed is None or row.key_id is None:
-        raise ValueError("a tombstone has no content")
-    key = await keyring.key(session, row.school_id, row.key_id)
-    context = record_context(str(row.school_id), row.resource, row.record_id, str(row.key_id))
-    value: dict[str, Any] = json.loads(open_sealed(key, row.sealed, context))
-    return value
+class SealedRow(Protocol):
+    """What opening needs of a stored row (an ORM row, a Core row or the data API's `Stored`)."""
+
+    @property
+    def record_id(self) -> str: ...
+
+    @property
+    def key_id(self) -> uuid.UUID | None: ...
+
+    @property
+    def sealed(self) -> bytes | None: ...
+
+
+async def open_rows(
+    session: AsyncSession, keyring: Keyring, school_id: uuid.UUID, resource: str, rows: Sequence[SealedRow]
+) -> list[dict[str, Any]]:
+    """Each live row's fields, in order; `KeyShredded` if a key is gone, `DecryptionFailed` if tampered."""
+    keys: dict[uuid.UUID, bytes] = {}
+    school = str(school_id)
+    opened: list[dict[str, Any]] = []
+    for row in rows:
+        if row.key_id is None or row.sealed is None:
+            raise ValueError("a tombstone has no content")
+        key = keys.get(row.key_id)
+        if key is None:
+            key = keys[row.key_id] = await keyring.key(session, school_id, row.key_id)
+        context = record_context(school, resource, row.record_id, str(row.key_id))
+        opened.append(orjson.loads(open_sealed(key, row.sealed, context)))
+    return opened
 
 
 async def live_records(
     session: AsyncSession, keyring: Keyring, school_id: uuid.UUID, resource: str
 ) -> list[dict[str, Any]]:
     """Every live (not deleted) record of one resource of one school, in record-id order."""
-    rows = await session.scalars(
-        select(MisRecordRow)
+    rows = await session.execute(
+        select(MisRecordRow.record_id, MisRecordRow.key_id, MisRecordRow.sealed)
         .where(
             MisRecordRow.school_id == school_id,
             MisRecordRow.resource == resource,
@@ -40,4 +62,4 @@ async def live_records(
         )
         .order_by(MisRecordRow.record_id)
     )
-    return [await open_row(session, keyring, row) for row in rows]
+    return await open_rows(session, keyring, school_id, resource, rows.all())
