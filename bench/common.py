@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -53,14 +53,21 @@ def ensure_wrk() -> str:
     return found
 
 
-def run_wrk(url: str, *, seconds: int, connections: int, threads: int = 1) -> WrkResult:
-    output = subprocess.run(
-        [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+NON_2XX = "Non-2xx or 3xx responses"
+
+
+def run_wrk(
+    url: str, *, seconds: int, connections: int, threads: int = 1, options: Sequence[str] = ()
+) -> WrkResult:
+    """wrk against `url` (`options`: e.g. `-H` headers or `-s` a Lua script), refusing a run that saw a
+    non-2xx answer, a socket error or no request at all: its figures would be meaningless."""
+    command = [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", *options]
+    output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    if NON_2XX in output or "Socket errors" in output:
+        sys.exit(f"wrk saw errors; the figures would be meaningless:\n{output}")
     rps = WRK_RPS.search(output)
+    if rps is not None and float(rps.group(1)) == 0:
+        sys.exit(f"wrk completed no request:\n{output}")
     latencies = {match[0]: _to_ms(float(match[1]), match[2]) for match in WRK_LATENCY.findall(output)}
     if rps is None or set(latencies) != {"50", "99"}:
         sys.exit(f"could not read wrk's output:\n{output}")

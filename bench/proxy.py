@@ -23,8 +23,6 @@ import base64
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,13 +35,9 @@ from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bench.common import (
-    WRK_LATENCY,
-    WRK_RPS,
-    WrkResult,
-    _to_ms,
     bench_database,
-    ensure_wrk,
     register_bench_app,
+    run_wrk,
     serve,
 )
 from gateway.data_api.projection import Kind
@@ -64,7 +58,6 @@ SCOPES = ("school", "groups", "students.basic", "students.demographics", "studen
 PAGE = 100
 PATH = f"/api/v1/students?limit={PAGE}"
 RATE_LIMIT_FOR_THE_RUN = "1000000000/5minutes"
-NON_2XX = "Non-2xx or 3xx responses"
 
 
 @dataclass(frozen=True)
@@ -109,21 +102,6 @@ async def prepare(database_url: str, master_key: bytes, issuer: str, students: i
         return Prepared(minted.token, loaded.counts.get("students", 0))
     finally:
         await engine.dispose()
-
-
-def run_wrk(url: str, *, token: str | None, seconds: int, connections: int) -> WrkResult:
-    """wrk against `url`, refusing a run that saw any non-2xx answer or socket error."""
-    command = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    if token is not None:
-        command += ["-H", f"Authorization: Bearer {token}"]
-    output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
-    if NON_2XX in output or "Socket errors" in output:
-        sys.exit(f"wrk saw errors; the figures would be meaningless:\n{output}")
-    rps = WRK_RPS.search(output)
-    latencies = {match[0]: _to_ms(float(match[1]), match[2]) for match in WRK_LATENCY.findall(output)}
-    if rps is None or set(latencies) != {"50", "99"}:
-        sys.exit(f"could not read wrk's output:\n{output}")
-    return WrkResult(float(rps.group(1)), latencies["50"], latencies["99"])
 
 
 # --- In-process breakdown ----------------------------------------------------------------------------
@@ -236,6 +214,10 @@ def _sync(function: Callable[[], Any]) -> Callable[[], Awaitable[Any]]:
     return call
 
 
+def _bearer(token: str | None) -> list[str]:
+    return ["-H", f"Authorization: Bearer {token}"] if token is not None else []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -272,8 +254,10 @@ def main() -> None:
             ("/healthz (floor)", f"{server.base_url}/healthz", None, 0),
             (f"GET {PATH}", f"{server.base_url}{PATH}", prepared.token, records),
         ):
-            run_wrk(target, token=token, seconds=2, connections=args.connections)
-            result = run_wrk(target, token=token, seconds=args.seconds, connections=args.connections)
+            run_wrk(target, seconds=2, connections=args.connections, options=_bearer(token))
+            result = run_wrk(
+                target, seconds=args.seconds, connections=args.connections, options=_bearer(token)
+            )
             floor = floor or result.requests_per_second
             rate = result.requests_per_second
             shown = f"{rate * per_answer:,.0f}" if per_answer else "—"

@@ -18,8 +18,6 @@ import asyncio
 import base64
 import os
 import platform
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,13 +27,9 @@ from urllib.parse import quote_plus, urlencode
 from sqlalchemy.engine import make_url
 
 from bench.common import (
-    WRK_LATENCY,
-    WRK_RPS,
-    WrkResult,
-    _to_ms,
     bench_database,
-    ensure_wrk,
     register_bench_app,
+    run_wrk,
     serve,
 )
 from gateway.db.base import utcnow
@@ -47,7 +41,6 @@ from gateway.oauth.models import Grant
 from gateway.schools.service import create_school
 from gateway.settings import Settings
 
-NON_2XX = "Non-2xx or 3xx responses"
 RATE_LIMIT_FOR_THE_RUN = "100000000/minute"
 FORM = "application/x-www-form-urlencoded"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -171,21 +164,8 @@ def lua_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def run_wrk_post(url: str, script: Path | None, *, seconds: int, connections: int) -> WrkResult:
-    """wrk against `url` (with a Lua script for a POST), refusing a run that saw any non-2xx answer."""
-    command = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    if script is not None:
-        command += ["-s", str(script)]
-    output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
-    if NON_2XX in output or "Socket errors" in output:
-        sys.exit(f"wrk saw errors; the figures would be meaningless:\n{output}")
-    rps = WRK_RPS.search(output)
-    if rps is not None and float(rps.group(1)) == 0:
-        sys.exit(f"wrk completed no request:\n{output}")
-    latencies = {match[0]: _to_ms(float(match[1]), match[2]) for match in WRK_LATENCY.findall(output)}
-    if rps is None or set(latencies) != {"50", "99"}:
-        sys.exit(f"could not read wrk's output:\n{output}")
-    return WrkResult(float(rps.group(1)), latencies["50"], latencies["99"])
+def _script(script: Path | None) -> list[str]:
+    return ["-s", str(script)] if script is not None else []
 
 
 def main() -> None:
@@ -223,9 +203,11 @@ def main() -> None:
         meter = CpuMeter(server.process.pid, make_url(url).database or "")
         floor = None
         for label, target, script in rows:
-            run_wrk_post(target, script, seconds=2, connections=args.connections)
+            run_wrk(target, seconds=2, connections=args.connections, options=_script(script))
             gateway_before, database_before = meter.read()
-            result = run_wrk_post(target, script, seconds=args.seconds, connections=args.connections)
+            result = run_wrk(
+                target, seconds=args.seconds, connections=args.connections, options=_script(script)
+            )
             gateway_after, database_after = meter.read()
             requests = result.requests_per_second * args.seconds
             floor = floor or result.requests_per_second
