@@ -7,13 +7,11 @@ tests do not depend on the consent pages. Everything is committed inside the tes
 from __future__ import annotations
 
 import base64
-import hashlib
 import itertools
 import json
-import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus, urlencode
@@ -24,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.apps import service as apps
 from gateway.apps.models import App, AuthMethod
-from gateway.apps.validation import AppDraft
 from gateway.audit.models import AuditEvent
 from gateway.db.base import utcnow
 from gateway.developers import service as developers
@@ -36,23 +33,14 @@ from gateway.oauth.presented_tokens import find_refresh_token
 from gateway.schools.models import School
 from gateway.schools.service import create_school
 from tests.conftest import TEST_ISSUER
+from tests.oauth.conftest import LOOPBACK_REDIRECT, REDIRECT_URI, Pkce, draft
+
+__all__ = ["LOOPBACK_REDIRECT", "REDIRECT_URI", "Pkce"]  # re-exported: the token tests import them from here
 
 ISSUER = TEST_ISSUER  # what the `app` fixture's settings say
-REDIRECT_URI = "https://planner.example.com/oauth/callback"
-LOOPBACK_REDIRECT = "http://127.0.0.1:8765/callback"
 SCOPES = "school groups students.basic"
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 _numbers = itertools.count(1)
-
-
-@dataclass
-class Pkce:
-    verifier: str = field(default_factory=lambda: secrets.token_urlsafe(48))
-
-    @property
-    def challenge(self) -> str:
-        digest = hashlib.sha256(self.verifier.encode()).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 @dataclass
@@ -89,22 +77,6 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
     return {"authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
-def draft(method: AuthMethod, **changes: Any) -> AppDraft:
-    values: dict[str, Any] = {
-        "name": "Homework Planner",
-        "description": "Sets homework for classes.",
-        "redirect_uris": (REDIRECT_URI, LOOPBACK_REDIRECT),
-        "required_scopes": SCOPES,
-        "optional_scopes": "students.demographics attendance.summaries students.sen",
-        "token_endpoint_auth_method": method,
-        "privacy_policy_url": "https://planner.example.com/privacy",
-        "support_url": "https://planner.example.com/support",
-        "webhook_url": None,
-    }
-    values.update(changes)
-    return AppDraft(**values)
-
-
 async def register(
     session: AsyncSession, keyring: Keyring, method: AuthMethod = AuthMethod.CLIENT_SECRET_BASIC
 ) -> Registered:
@@ -112,7 +84,9 @@ async def register(
     developer, _row, _key = await developers.create_developer(
         session, keyring, name=f"Synthetic Apps {number}", email=f"dev{number}@synthetic-apps.example.org"
     )
-    app, secret = await apps.register(session, keyring, developer.id, draft(method))
+    app, secret = await apps.register(
+        session, keyring, developer.id, draft(token_endpoint_auth_method=method)
+    )
     await session.commit()
     return Registered(app, secret)
 

@@ -33,6 +33,7 @@ from gateway.mis.ingest import apply_batch
 from gateway.mis.validation import validate_batch
 from gateway.schools.models import School
 from tests.accounts.conftest import Account, csrf_from, make_account
+from tests.apps.conftest import registration
 from tests.developers.conftest import DeveloperWithKey, keyring, make_developer
 from tests.support import records
 
@@ -46,17 +47,10 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def draft(**changes: Any) -> AppDraft:
-    values: dict[str, Any] = {
-        "name": "Homework Planner",
-        "description": "Sets homework for classes.",
-        "redirect_uris": (REDIRECT_URI, LOOPBACK_REDIRECT),
-        "required_scopes": "school groups students.basic",
-        "optional_scopes": "students.demographics attendance.summaries students.sen",
-        "token_endpoint_auth_method": AuthMethod.CLIENT_SECRET_BASIC,
-        "privacy_policy_url": "https://planner.example.com/privacy",
-        "support_url": "https://planner.example.com/support",
-        "webhook_url": None,
-    }
+    """The registration body of tests/apps (two redirect URIs, all three kinds of scope), as a draft."""
+    values = registration(webhook_url=None)
+    values["redirect_uris"] = tuple(values["redirect_uris"])
+    values["token_endpoint_auth_method"] = AuthMethod(values["token_endpoint_auth_method"])
     values.update(changes)
     return AppDraft(**values)
 
