@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.audit import events
 from gateway.audit.events import EventType
 from gateway.oauth.bearer import SchoolToken
+from gateway.oauth.consent import Audience
 from gateway.oauth.grants import revoke_grant
 from gateway.oauth.models import Grant
 from gateway.schools.models import School
@@ -53,12 +54,11 @@ class GrantedSchool:
     @property
     def audience_summary(self) -> dict[str, Any]:
         """Which pupils the grant covers, without naming any excluded pupil."""
-        audience = self.grant.audience or {}
-        groups = audience.get("groups")
+        audience = Audience.of(self.grant)
         return {
-            "whole_school": groups is None,
-            "groups": None if groups is None else [str(group) for group in groups],
-            "excluded_students": len(audience.get("exclude") or ()),
+            "whole_school": audience.groups is None,
+            "groups": None if audience.groups is None else list(audience.groups),
+            "excluded_students": len(audience.exclude),
         }
 
 

@@ -71,11 +71,12 @@ class Audience:
         return cls(tuple(groups) if groups is not None else None, tuple(stored.get("exclude") or ()))
 
     def stored(self) -> dict[str, Any] | None:
+        """What `Grant.audience` keeps: None for the whole school, else sorted ids without repeats."""
         if self.groups is None and not self.exclude:
             return None
         return {
-            "groups": list(self.groups) if self.groups is not None else None,
-            "exclude": list(self.exclude),
+            "groups": sorted(set(self.groups)) if self.groups is not None else None,
+            "exclude": sorted(set(self.exclude)),
         }
 
     def summary(self) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from gateway.keys.keyring import Keyring
 from gateway.mis.reading import live_records
 from gateway.oauth.consent import MAX_AUDIENCE_IDS, Audience, Choice, group_choices, student_choices
 from gateway.oauth.grants import revoke_grant
-from gateway.oauth.models import Grant, IssuedAccessToken, RefreshToken, SensitiveApproval
+from gateway.oauth.models import Grant, IssuedAccessToken, RefreshToken, SensitiveApproval, audience_json
 from gateway.scopes import ALWAYS_GRANTED, CATALOGUE, Scope, expand, format_scopes, sort_scopes
 from gateway.scopes.parsing import parse_scope_string
 
@@ -393,7 +393,11 @@ class SchoolGrants:
                 Grant.scopes == grant.scopes,
                 Grant.audience_json.is_not_distinct_from(grant.audience_json),
             )
-            .values(scopes=format_scopes(plan.scopes), audience_json=_stored(plan.audience), updated_at=now)
+            .values(
+                scopes=format_scopes(plan.scopes),
+                audience_json=audience_json(plan.audience.stored()),
+                updated_at=now,
+            )
             .execution_options(synchronize_session=False)
         )
         if not getattr(result, "rowcount", 0):
@@ -413,15 +417,6 @@ def _aware(value: datetime) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _stored(audience: Audience) -> str | None:
-    grant = Grant()
-    grant.audience = Audience(
-        None if audience.groups is None else tuple(sorted(set(audience.groups))),
-        tuple(sorted(set(audience.exclude))),
-    ).stored()
-    return grant.audience_json
 
 
 async def list_grants(

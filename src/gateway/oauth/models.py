@@ -80,7 +80,12 @@ class Grant(Timestamped, Base):
 
     @audience.setter
     def audience(self, value: dict[str, Any] | None) -> None:
-        self.audience_json = json.dumps(value, sort_keys=True) if value is not None else None
+        self.audience_json = audience_json(value)
+
+
+def audience_json(value: dict[str, Any] | None) -> str | None:
+    """The stored text of an audience: one spelling per audience, so guarded updates can compare it."""
+    return json.dumps(value, sort_keys=True) if value is not None else None
 
 
 class SensitiveApproval(Base):
