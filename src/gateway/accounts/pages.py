@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
 
 from gateway.accounts import service
 from gateway.accounts.errors import CsrfRejected, LinkInvalid, PasswordRejected, SessionInvalid
@@ -137,6 +138,16 @@ def require_anonymous_csrf(request: Request, presented: str) -> None:
 def require_session_csrf(record: AdminSession, presented: str) -> None:
     if not csrf.matches(record.csrf_token, presented):
         raise CsrfRejected
+
+
+async def session_form(request: Request, record: AdminSession, *, max_fields: int) -> FormData:
+    """A signed-in form with many (repeated) fields, read by hand, after its one CSRF token is checked."""
+    form = await request.form(max_files=0, max_fields=max_fields)
+    tokens = form.getlist("csrf_token")
+    if len(tokens) != 1 or not isinstance(tokens[0], str):
+        raise CsrfRejected
+    require_session_csrf(record, tokens[0])
+    return form
 
 
 # --- sign in ----------------------------------------------------------------------------------------------

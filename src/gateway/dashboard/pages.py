@@ -17,9 +17,9 @@ from typing import Final
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
-from gateway.accounts.errors import CsrfRejected, SessionInvalid
+from gateway.accounts.errors import SessionInvalid
 from gateway.accounts.models import Admin, AdminSession
-from gateway.accounts.pages import require_session_csrf, return_path, see_other, signed_in, with_next
+from gateway.accounts.pages import return_path, see_other, session_form, signed_in, with_next
 from gateway.accounts.sessions import Stage
 from gateway.audit import events
 from gateway.db.base import utcnow
@@ -117,15 +117,6 @@ def _grant_id(value: str) -> uuid.UUID | None:
         return uuid.UUID(value) if len(value) <= 36 else None
     except ValueError:
         return None
-
-
-async def _form(request: Request, record: AdminSession) -> FormData:
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
-    tokens = form.getlist("csrf_token")
-    if len(tokens) != 1 or not isinstance(tokens[0], str):
-        raise CsrfRejected
-    require_session_csrf(record, tokens[0])
-    return form
 
 
 async def _approvers(session: SessionDep, view: GrantView) -> dict[uuid.UUID, str]:
@@ -273,7 +264,7 @@ async def grant_page(
 @router.post("/dashboard/grants/{grant_id}/narrow")
 async def narrow(request: Request, grant_id: str, session: SessionDep, ring: KeyringDep) -> Response:
     record, admin = await signed_in(request, session, Stage.FULL)
-    form, problems = _read_form(await _form(request, record))
+    form, problems = _read_form(await session_form(request, record, max_fields=MAX_FORM_FIELDS))
     parsed = _grant_id(grant_id)
     if parsed is None:
         return _not_found(request)
@@ -324,7 +315,7 @@ async def revoke_form(request: Request, grant_id: str, session: SessionDep) -> R
 @router.post("/dashboard/grants/{grant_id}/revoke")
 async def revoke(request: Request, grant_id: str, session: SessionDep) -> Response:
     record, admin = await signed_in(request, session, Stage.FULL)
-    await _form(request, record)
+    await session_form(request, record, max_fields=MAX_FORM_FIELDS)
     parsed = _grant_id(grant_id)
     if parsed is None:
         return _not_found(request)

@@ -140,9 +140,18 @@ def _scopes(names: Iterable[str]) -> tuple[Scope, ...]:
 
 
 async def load(
-    session: AsyncSession, keyring: Keyring, pending: AuthorizationRequest, admin: Admin, *, now: datetime
+    session: AsyncSession,
+    keyring: Keyring,
+    pending: AuthorizationRequest,
+    admin: Admin,
+    *,
+    now: datetime,
+    choices: bool = True,
 ) -> ConsentView:
-    """What the page shows to `admin`; the first time, the request is recorded in the school's log."""
+    """What the page shows to `admin`; the first time, the request is recorded in the school's log.
+
+    `choices=False` leaves out the groups and pupils to choose from (decrypting them is the page's cost).
+    """
     if pending.school_id is not None and pending.school_id != admin.school_id:
         raise WrongSchool
     app = await session.get(App, pending.app_id)
@@ -174,8 +183,8 @@ async def load(
         already_granted=_scopes(held),
         new_required=_scopes((requested & required) - held),
         new_optional=_scopes(requested - required - held),
-        groups=await group_choices(session, keyring, school.id, now.date()),
-        students=await student_choices(session, keyring, school.id, now.date()),
+        groups=await group_choices(session, keyring, school.id, now.date()) if choices else {},
+        students=await student_choices(session, keyring, school.id, now.date()) if choices else [],
         audience=Audience.of(grant),
     )
 

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
-from gateway.accounts.errors import CsrfRejected, SessionInvalid
-from gateway.accounts.pages import IssuerDep, require_session_csrf, see_other, signed_in
+from gateway.accounts.errors import SessionInvalid
+from gateway.accounts.pages import IssuerDep, see_other, session_form, signed_in
 from gateway.accounts.sessions import Stage
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
@@ -130,14 +130,10 @@ async def consent_decision(
     except RequestGone:
         return _gone(request)
     record, admin = await signed_in(request, session, Stage.FULL)
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
-    csrf_values = form.getlist("csrf_token")
-    if len(csrf_values) != 1 or not isinstance(csrf_values[0], str):
-        raise CsrfRejected
-    require_session_csrf(record, csrf_values[0])
-    choice, decision = _decision(form)
+    choice, decision = _decision(await session_form(request, record, max_fields=MAX_FORM_FIELDS))
     try:
-        view = await consent.load(session, ring, pending, admin, now=now)
+        # A refusal needs no audience choices: do not decrypt the school's groups and pupils for it.
+        view = await consent.load(session, ring, pending, admin, now=now, choices=choice != "deny")
         if choice == "deny":
             return see_other(await consent.deny(session, view, issuer=iss, now=now))
         if choice != "approve":
