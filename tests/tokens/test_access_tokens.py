@@ -16,6 +16,7 @@ from gateway.tokens.access_tokens import (
     InvalidAccessToken,
     RejectReason,
     mint_access_token,
+    unverified_kid,
     verify_access_token,
 )
 
@@ -270,3 +271,11 @@ def test_school_and_grant_come_together() -> None:
             KEY, issuer=ISSUER, client_id="app-1", school_id="s", grant_id=None, scopes=["school"],
             audience=AUDIENCE, now=NOW,
         )  # fmt: skip
+
+
+def test_unverified_kid_reads_the_header_only() -> None:
+    assert unverified_kid(mint()) == KID
+    assert unverified_kid("not-a-token") is None
+    assert unverified_kid(f"{b64(b'[1]')}.{b64(b'{}')}.x") is None
+    no_kid = jwt.encode({"typ": "at+jwt", "alg": "ES256"}, claims(), KEY)
+    assert unverified_kid(no_kid) is None

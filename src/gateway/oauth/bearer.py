@@ -22,9 +22,6 @@ Routers take `SchoolTokenDep` or `AppTokenDep`; nothing else should read an acce
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import re
 import uuid
@@ -44,13 +41,12 @@ from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.errors import BadRequest, Forbidden, Unauthorized
 from gateway.http.api_limits import spend
-from gateway.keys.signing import verification_keys
-from gateway.oauth.issuance import api_audience
 from gateway.oauth.models import Grant, IssuedAccessToken
+from gateway.oauth.presented_tokens import verify_ours
 from gateway.schools.models import School
 from gateway.scopes import SCOPES
 from gateway.settings import Settings
-from gateway.tokens.access_tokens import AccessTokenClaims, InvalidAccessToken, verify_access_token
+from gateway.tokens.access_tokens import AccessTokenClaims, InvalidAccessToken
 
 log = logging.getLogger(__name__)
 
@@ -216,18 +212,6 @@ async def _token_in_form_body(request: Request) -> bool:
         return False
 
 
-def _kid_of(token: str) -> str | None:
-    """The `kid` of the JOSE header, to reload the keys if it is new; None when it cannot be read
-    (`verify_access_token` then refuses the token with its own reason)."""
-    segment = token.split(".", 1)[0]
-    try:
-        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (ValueError, binascii.Error):
-        return None
-    kid = header.get("kid") if isinstance(header, dict) else None
-    return kid if isinstance(kid, str) else None
-
-
 async def authenticate(
     session: AsyncSession, token: str, *, issuer: str, now: datetime
 ) -> SchoolToken | AppToken:
@@ -239,9 +223,8 @@ async def verified_claims(
     session: AsyncSession, token: str, *, issuer: str, now: datetime
 ) -> AccessTokenClaims:
     """The claims of a well-signed, current access token of ours (RFC 9068 §4), or `InvalidToken`."""
-    keys = await verification_keys(session, now=now, kid=_kid_of(token))
     try:
-        return verify_access_token(token, keys, issuer=issuer, audience=api_audience(issuer), now=now)
+        return await verify_ours(session, token, issuer=issuer, now=now)
     except InvalidAccessToken as exc:
         raise _refused(exc.reason) from None
 

@@ -7,9 +7,6 @@ token of ours.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 from enum import StrEnum
 
@@ -19,7 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.keys.signing import verification_keys
 from gateway.oauth.issuance import REFRESH_TOKEN_PREFIX, api_audience, digest
 from gateway.oauth.models import RefreshToken
-from gateway.tokens.access_tokens import AccessTokenClaims, InvalidAccessToken, verify_access_token
+from gateway.tokens.access_tokens import (
+    AccessTokenClaims,
+    InvalidAccessToken,
+    unverified_kid,
+    verify_access_token,
+)
 
 
 class TokenKind(StrEnum):
@@ -40,15 +42,12 @@ async def find_refresh_token(session: AsyncSession, token: str) -> RefreshToken 
     return await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(token)))
 
 
-def _kid(token: str) -> str | None:
-    """The `kid` of a JWS header, unverified (only to pick the key; verification checks everything)."""
-    encoded = token.partition(".")[0]
-    try:
-        header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-    except (binascii.Error, ValueError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        return None
-    kid = header.get("kid") if isinstance(header, dict) else None
-    return kid if isinstance(kid, str) else None
+async def verify_ours(session: AsyncSession, token: str, *, issuer: str, now: datetime) -> AccessTokenClaims:
+    """The claims of an access token this gateway signed, checked as RFC 9068 §4 requires against the
+    published keys (reloaded once for an unknown kid); `InvalidAccessToken` otherwise. The one place both
+    the data API's bearer check and revocation/introspection verify a token."""
+    keys = await verification_keys(session, now=now, kid=unverified_kid(token))
+    return verify_access_token(token, keys, issuer=issuer, audience=api_audience(issuer), now=now)
 
 
 async def verified_access_token(
@@ -56,7 +55,6 @@ async def verified_access_token(
 ) -> AccessTokenClaims | None:
     """The claims of an access token this gateway signed and that has not expired; None otherwise."""
     try:
-        keys = await verification_keys(session, now=now, kid=_kid(token))
-        return verify_access_token(token, keys, issuer=issuer, audience=api_audience(issuer), now=now)
+        return await verify_ours(session, token, issuer=issuer, now=now)
     except InvalidAccessToken:
         return None

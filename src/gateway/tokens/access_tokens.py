@@ -153,6 +153,16 @@ def verify_access_token(
     return _validated(claims, issuer=issuer, audience=audience, now=now, leeway=leeway)
 
 
+def unverified_kid(token: str) -> str | None:
+    """The `kid` of the token's header, unverified: only to pick (or reload) the key that will verify it.
+    None when the header cannot be read (`verify_access_token` then refuses the token with its reason)."""
+    try:
+        kid = _header(token).get("kid")
+    except InvalidAccessToken:
+        return None
+    return kid if isinstance(kid, str) else None
+
+
 @lru_cache(maxsize=64)
 def _public_key(members: tuple[tuple[str, str], ...]) -> ECKey:
     """The imported public key for a JWK's members (cached: importing costs more than verifying)."""
