@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -29,9 +30,9 @@ class Database:
         await self.engine.dispose()
 
 
-async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """Services `flush()`; only this dependency commits, before the response is sent."""
-    database: Database = request.app.state.database
+@asynccontextmanager
+async def transaction(database: Database) -> AsyncIterator[AsyncSession]:
+    """One session, committed if the block succeeds and rolled back if it raises."""
     async with database.sessionmaker() as session:
         try:
             yield session
@@ -40,6 +41,13 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
+
+
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Services `flush()`; only this dependency commits, before the response is sent."""
+    database: Database = request.app.state.database
+    async with transaction(database) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]

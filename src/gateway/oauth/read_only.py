@@ -18,13 +18,13 @@ from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.db.session import Database
+from gateway.db.session import Database, transaction
 
 READ_ONLY: Final = "gateway.read_only"
 
 
 class NeedsWrite(Exception):
-    """This request must write after all: run it again in `read_write_session`."""
+    """This request must write after all: run it again in an ordinary `transaction`."""
 
 
 def is_read_only(session: AsyncSession) -> bool:
@@ -32,24 +32,11 @@ def is_read_only(session: AsyncSession) -> bool:
 
 
 @asynccontextmanager
-async def read_write_session(database: Database) -> AsyncIterator[AsyncSession]:
-    """One transaction: committed if the block succeeds, rolled back if it raises (as `SessionDep`)."""
-    async with database.sessionmaker() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
-
-
-@asynccontextmanager
 async def read_only_session(database: Database) -> AsyncIterator[AsyncSession]:
     """A session for reading only; in autocommit on PostgreSQL (see the module's note)."""
     bound_to_engine = database.sessionmaker.kw.get("bind") is database.engine
     if database.engine.dialect.name != "postgresql" or not bound_to_engine:
-        async with read_write_session(database) as session:
+        async with transaction(database) as session:
             yield session
         return
     async with database.engine.connect() as connection:

@@ -15,14 +15,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db.base import utcnow
-from gateway.db.session import Database, SessionDep
+from gateway.db.session import Database, SessionDep, transaction
 from gateway.keys.keyring import Keyring
 from gateway.oauth import introspection, revocation, token_service
 from gateway.oauth.client_auth import authenticate_client, presented_credentials
 from gateway.oauth.client_limits import client_rate_limit
 from gateway.oauth.errors import NO_STORE
 from gateway.oauth.forms import FORM_MEDIA_TYPE, read_form, required
-from gateway.oauth.read_only import NeedsWrite, read_only_session, read_write_session
+from gateway.oauth.read_only import NeedsWrite, read_only_session
 from gateway.oauth.token_service import GrantType, RefusedAfterRevoking
 from gateway.settings import Settings
 
@@ -287,7 +287,7 @@ async def token(request: Request) -> Response:
                 return await _issue(request, session, form)
         except NeedsWrite:
             pass
-    async with read_write_session(database) as session:
+    async with transaction(database) as session:
         try:
             return await _issue(request, session, form)
         except RefusedAfterRevoking as refused:
