@@ -365,3 +365,22 @@ async def test_pkce_challenge_is_carried_to_the_code(
     row = await session.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code)))
     assert row is not None
     assert row.code_challenge == pkce.challenge
+
+
+async def test_denying_an_incremental_request_leaves_the_existing_grant_as_it_was(
+    browser: httpx.AsyncClient, party: Party, session: AsyncSession
+) -> None:
+    path, page = await open_consent(browser, party, authorize_url(party))
+    approved_code(await decide(browser, path, page, [("decision", "approve")]))
+    before = await grant_of(session, party)
+    assert before is not None
+    scopes, audience, updated = before.scopes, before.audience_json, before.updated_at
+    path, page = await open_consent(browser, party, authorize_url(party, scope="students.demographics"))
+    denied = await decide(browser, path, page, [("scope", "students.demographics"), ("decision", "deny")])
+    assert query_of(denied.headers["location"])["error"] == "access_denied"
+    after = await grant_of(session, party)
+    assert after is not None
+    assert (after.id, after.scopes, after.audience_json, after.updated_at) == (
+        before.id, scopes, audience, updated,
+    )  # fmt: skip
+    assert after.revoked_at is None
