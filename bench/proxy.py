@@ -40,6 +40,7 @@ from bench.common import (
     run_wrk,
     serve,
 )
+from gateway.consent.models import Grant
 from gateway.data_api.projection import Kind
 from gateway.data_api.reader import Reader
 from gateway.data_api.service import Access, _out, delivered, log_access, make_etag
@@ -49,10 +50,10 @@ from gateway.keys.keyring import Keyring
 from gateway.keys.signing import ensure_signing_key
 from gateway.mis.demo_school import load_demo_school
 from gateway.mis.synthetic import generate_school
-from gateway.oauth import bearer, issuance
-from gateway.oauth.models import Grant
+from gateway.oauth import bearer
 from gateway.scopes import format_scopes
 from gateway.settings import Settings
+from gateway.tokens import issuance
 
 SCOPES = ("school", "groups", "students.basic", "students.demographics", "students.identifiers")
 PAGE = 100
@@ -144,7 +145,7 @@ async def breakdown(database_url: str, master_key: bytes, issuer: str, token: st
                 return await bearer.verified_claims(session, token, issuer=issuer, now=now)
 
             async def grant_check() -> Any:
-                checked = await bearer.live_state(session, claims)
+                checked = await bearer.live_state(session, claims, now=now)
                 session.expunge_all()  # as in a request: nothing already in the identity map
                 return checked
 
@@ -153,11 +154,11 @@ async def breakdown(database_url: str, master_key: bytes, issuer: str, token: st
             )
             rows.append(
                 (
-                    "**live grant check** (one query: grant ⋈ app ⋈ school ⟕ token row)",
+                    "**live grant check** (one query: app ⟕ grant ⟕ school ⟕ token row; then `decide`)",
                     await _timed(repeat, grant_check),
                 )
             )
-            checked = await bearer.live_state(session, claims)
+            checked = await bearer.live_state(session, claims, now=now)
             assert isinstance(checked, bearer.SchoolToken)
             access = Access.of(checked, now.date())
             reader = Reader(session, keyring, checked.school_id)
@@ -165,7 +166,13 @@ async def breakdown(database_url: str, master_key: bytes, issuer: str, token: st
 
             async def page() -> Any:
                 return await reader.page(
-                    "students", Kind.STUDENTS, access.audience, after=None, limit=PAGE + 1, updated_since=None
+                    "students",
+                    Kind.STUDENTS,
+                    access.audience,
+                    access.range_start,
+                    after=None,
+                    limit=PAGE + 1,
+                    updated_since=None,
                 )
 
             rows.append((f"page query ({PAGE + 1} sealed rows, audience in SQL)", await _timed(repeat, page)))

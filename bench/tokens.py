@@ -32,14 +32,14 @@ from bench.common import (
     run_wrk,
     serve,
 )
+from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.db.engine import create_engine
 from gateway.keys.keyring import Keyring
 from gateway.keys.signing import ensure_signing_key
-from gateway.oauth import issuance
-from gateway.oauth.models import Grant
 from gateway.schools.service import create_school
 from gateway.settings import Settings
+from gateway.tokens import issuance
 
 RATE_LIMIT_FOR_THE_RUN = "100000000/minute"
 FORM = "application/x-www-form-urlencoded"

@@ -17,6 +17,7 @@ from gateway.apps.router import router as apps_router
 from gateway.auth.passwords import PasswordHashing
 from gateway.connector.router import record_schemas
 from gateway.connector.router import router as connector_router
+from gateway.consent.pages import router as consent_pages
 from gateway.dashboard.pages import router as dashboard_pages
 from gateway.data_api.router import router as data_api_router
 from gateway.db.migrations import head_revision
@@ -24,10 +25,10 @@ from gateway.db.session import Database
 from gateway.developers.router import router as developer_router
 from gateway.email.transports import transport_from_settings
 from gateway.email.worker import OutboxWorker
-from gateway.errors import install_error_handlers
 from gateway.health.router import router as health_router
 from gateway.http.api_limits import ApiRateLimit
 from gateway.http.body_limit import BodyLimitMiddleware
+from gateway.http.error_responses import install_error_handlers
 from gateway.http.rate_limits import limit_storage
 from gateway.http.request_context import RequestContextMiddleware
 from gateway.http.security_headers import SecurityHeadersMiddleware
@@ -36,15 +37,16 @@ from gateway.keys.keyring import Keyring
 from gateway.keys.master import resolve_master_key
 from gateway.manage.grants_router import router as grants_router
 from gateway.manage.router import router as manage_router
-from gateway.oauth.authorize_router import router as authorize_router
+from gateway.oauth.authorize import router as authorize_router
 from gateway.oauth.client_limits import ClientRateLimit
-from gateway.oauth.consent_pages import router as consent_pages
+from gateway.oauth.introspect import router as introspect_router
+from gateway.oauth.jwks import router as jwks_router
 from gateway.oauth.metadata import router as metadata_router
-from gateway.oauth.token_router import router as token_router
+from gateway.oauth.revoke import router as revoke_router
+from gateway.oauth.token import router as token_router
 from gateway.observability.logging import configure_logging
 from gateway.observability.metrics import Metrics
 from gateway.settings import Settings, load_settings
-from gateway.tokens.jwks_router import router as jwks_router
 from gateway.web.docs import mount_docs
 from gateway.web.templates import STATIC
 
@@ -130,6 +132,8 @@ def create_app(
     install_error_handlers(app)
     # The hottest routes first: FastAPI matches routes in order.
     app.include_router(token_router)
+    app.include_router(revoke_router)
+    app.include_router(introspect_router)
     app.include_router(data_api_router)
     app.include_router(health_router)
     app.include_router(connector_router)

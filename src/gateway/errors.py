@@ -1,28 +1,18 @@
-"""Problem Details (RFC 9457): every non-OAuth error is rendered here, and only here.
+"""Problem Details (RFC 9457): the error family domain code raises, and its one rendering.
 
-Domain code raises a `Problem` subclass; framework errors (validation, 404, 405, 413, 415, unhandled
-exceptions) are translated by the handlers that `install_error_handlers` registers. No stack trace,
-exception text or request input is ever echoed back.
+Domain code raises a `Problem` subclass; `http.error_responses` maps it, OAuth errors and framework errors
+(validation, 404, 405, 413, 415, unhandled exceptions) to responses. No stack trace, exception text or
+request input is ever echoed back.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping, Sequence
-from http import HTTPStatus
 from typing import Any, ClassVar
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DBAPIError
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi.responses import JSONResponse
 
-from gateway.oauth.errors import NO_STORE, OAuthError, oauth_error_response
 from gateway.observability.request_id import current_request_id
-from gateway.web.templates import error_page
-
-log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:gateway:problem:"
@@ -153,97 +143,3 @@ def validation_errors(raw: Sequence[Any]) -> list[dict[str, str]]:
         else:
             entries.append(field_error(message, pointer=json_pointer(loc)))
     return entries
-
-
-API_PREFIXES = ("/api/", "/manage/", "/developer/", "/connector/", "/oauth/", "/.well-known/")
-
-
-def wants_html(request: Request) -> bool:
-    """A person's browser on one of our pages (not an API client) gets an HTML error page."""
-    return "text/html" in request.headers.get("accept", "") and not request.url.path.startswith(API_PREFIXES)
-
-
-async def _on_problem(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, Problem)
-    if wants_html(request):
-        return error_page(request, exc.status, exc.title, exc.detail, headers=exc.headers)
-    return render(exc)
-
-
-async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    raw = exc.errors()
-    if any(error.get("type") == "json_invalid" for error in raw):
-        return render(MalformedJson("The request body is not valid JSON."))
-    return render(InvalidInput("The request has invalid fields.", errors=validation_errors(raw)))
-
-
-OAUTH_ENDPOINTS = "/oauth/"
-
-
-def framework_error(
-    path: str, *, status: int, title: str, detail: str, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
-    """An error raised before any endpoint ran (no route, wrong method, body too large, a crash):
-    RFC 6749 §5.2 JSON on the OAuth endpoints (SPEC §6), RFC 9457 everywhere else."""
-    if path.startswith(OAUTH_ENDPOINTS):
-        code = "server_error" if status >= 500 else "invalid_request"
-        return JSONResponse(
-            {"error": code, "error_description": detail},
-            status_code=status,
-            headers={**NO_STORE, **(headers or {})},
-        )
-    return problem_response(status=status, title=title, detail=detail, headers=headers)
-
-
-async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    status = exc.status_code
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    detail = {
-        404: "No resource at this URL.",
-        405: "This URL does not accept that method.",
-        413: "The request body is larger than this endpoint accepts.",
-    }.get(status, phrase)
-    return framework_error(request.url.path, status=status, title=phrase, detail=detail, headers=exc.headers)
-
-
-def unexpected_error(path: str, exc: Exception) -> JSONResponse:
-    """The answer to an exception nothing else handled (logged here, without request data).
-
-    A connection the database dropped (a restart) is 503 with Retry-After: SQLAlchemy has already
-    renewed the pool, so the retry gets a fresh connection. Anything else is a 500 with the request id.
-    """
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        log.warning("database connection lost; the pool is renewed")
-        return framework_error(
-            path,
-            status=503,
-            title=ServiceUnavailable.title,
-            detail="The database connection was reset. Try again.",
-            headers={"retry-after": "1"},
-        )
-    log.error("unhandled error", exc_info=exc)
-    return framework_error(
-        path,
-        status=500,
-        title="Internal server error",
-        detail="Something went wrong on our side. Quote the request id if you contact support.",
-    )
-
-
-async def _on_unhandled(request: Request, exc: Exception) -> JSONResponse:
-    return unexpected_error(request.url.path, exc)
-
-
-async def _on_oauth_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, OAuthError)
-    return oauth_error_response(exc)
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(Problem, _on_problem)
-    app.add_exception_handler(OAuthError, _on_oauth_error)
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_exception_handler(Exception, _on_unhandled)

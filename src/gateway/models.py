@@ -5,6 +5,7 @@ from gateway.accounts.models import AccountLink, Admin, AdminSession, RecoveryCo
 from gateway.apps.models import App
 from gateway.audit.models import AuditEvent
 from gateway.connector.models import ConnectorKey
+from gateway.consent.models import AuthorizationRequest, Grant, SensitiveApproval
 from gateway.data_api.models import AudienceSnapshot
 from gateway.db.base import Base
 from gateway.developers.models import Developer, DeveloperKey
@@ -12,15 +13,8 @@ from gateway.email.models import OutboxMessage
 from gateway.keys.models import SchoolKey, ServerSecret, SigningKey
 from gateway.manage.models import SchoolApiKey
 from gateway.mis.models import ConnectorBatch, GroupMembership, MisRecordRow, SyncRun
-from gateway.oauth.models import (
-    AuthorizationCode,
-    AuthorizationRequest,
-    Grant,
-    IssuedAccessToken,
-    RefreshToken,
-    SensitiveApproval,
-)
 from gateway.schools.models import School
+from gateway.tokens.models import AuthorizationCode, IssuedAccessToken, RefreshToken
 
 metadata = Base.metadata
 

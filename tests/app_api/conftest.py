@@ -13,15 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.apps import service as apps
 from gateway.apps.models import App, AuthMethod
 from gateway.apps.validation import AppDraft
+from gateway.consent.audience import Audience
+from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
 from gateway.keys.signing import forget_published_keys
-from gateway.oauth import issuance
-from gateway.oauth.models import Grant
 from gateway.schools.models import School
 from gateway.schools.service import create_school
 from gateway.scopes import format_scopes
 from gateway.settings import Settings
+from gateway.tokens import issuance
 from tests.developers.conftest import DeveloperWithKey, keyring, make_developer
 
 __all__ = ["keyring"]
@@ -95,7 +96,7 @@ class World:
         audience: dict[str, object] | None = None,
     ) -> Grant:
         grant = Grant(school_id=school.id, app_id=app.id, scopes=format_scopes(scopes))
-        grant.audience = audience
+        grant.audience_json = Audience.parse(audience).stored_json()
         self.session.add(grant)
         await self.session.commit()
         return grant

@@ -23,9 +23,9 @@ from gateway.db.base import utcnow
 from gateway.errors import PROBLEM_JSON
 from gateway.keys.signing import active_signing_key
 from gateway.oauth.bearer import MAX_TOKEN_LENGTH, SchoolToken, authenticate
-from gateway.oauth.issuance import api_audience
-from gateway.oauth.models import IssuedAccessToken
 from gateway.tokens.access_tokens import ACCESS_TOKEN_LIFETIME_SECONDS, mint_access_token
+from gateway.tokens.issuance import api_audience
+from gateway.tokens.models import IssuedAccessToken
 from tests.app_api.conftest import World, bearer
 
 SCHOOLS = "/api/v1/app/schools"

@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from gateway.audit.events import EventType
 from gateway.audit.service import list_events
+from gateway.consent.models import Grant
 from gateway.db.base import utcnow
-from gateway.oauth import issuance
-from gateway.oauth.models import Grant, RefreshToken
+from gateway.tokens import refresh as refresh_tokens
+from gateway.tokens.models import RefreshToken
 from tests.app_api.conftest import World, bearer
 
 DISCONNECT = "/api/v1/app/disconnect"
@@ -25,9 +26,9 @@ async def test_disconnect_ends_the_grant_and_every_token(client: httpx.AsyncClie
     other_grant = await world.grant(other_school, app)
     first, second = await world.school_token(app, grant), await world.school_token(app, grant)
     other_school_token = await world.school_token(app, other_grant)
-    await issuance.add_refresh_token(
+    await refresh_tokens.add_refresh_token(
         world.session,
-        issuance.new_refresh_token(),
+        refresh_tokens.new_refresh_token(),
         family_id=uuid.uuid4(),
         app_id=app.id,
         grant_id=grant.id,

@@ -17,12 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.access_log.models import DataAccess
 from gateway.audit.models import AuditEvent
+from gateway.consent.audience import Audience
+from gateway.consent.models import Grant, SensitiveApproval
 from gateway.db.base import utcnow
 from gateway.db.session import Database
-from gateway.oauth import bearer, issuance
-from gateway.oauth.models import Grant, SensitiveApproval
+from gateway.oauth import bearer
 from gateway.scopes import CATALOGUE, expand, format_scopes
 from gateway.settings import Settings
+from gateway.tokens import issuance, refresh
 from tests.accounts.conftest import csrf_from
 from tests.manage.conftest import issue_key
 from tests.oauth.conftest import Party
@@ -62,7 +64,7 @@ async def connect(
         scopes=format_scopes(expand(scopes)),
         approved_by=party.account.admin.id,
     )
-    grant.audience = audience
+    grant.audience_json = Audience.parse(audience).stored_json()
     session.add(grant)
     await session.flush()
     for name in grant.scope_set:
@@ -86,9 +88,9 @@ async def mint(session: AsyncSession, settings: Settings, connected: Connected) 
         scopes=connected.grant.scope_set,
         now=utcnow(),
     )
-    await issuance.add_refresh_token(
+    await refresh.add_refresh_token(
         session,
-        issuance.new_refresh_token(),
+        refresh.new_refresh_token(),
         family_id=family,
         app_id=connected.party.app.id,
         grant_id=connected.grant.id,

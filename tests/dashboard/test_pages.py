@@ -13,9 +13,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.consent.audience import Audience
+from gateway.consent.models import Grant
 from gateway.db.session import Database
 from gateway.oauth.bearer import InvalidToken
-from gateway.oauth.models import Grant
 from gateway.settings import Settings
 from tests.dashboard.support import Connected, events_of, mint, record_access, sign_in_admin, token_check
 
@@ -126,7 +127,7 @@ async def test_narrowing_through_the_form(
     assert response.headers["location"] == page_of(connected) + "?notice=narrowed"
     grant = await stored(session, connected)
     assert "students.sen" not in grant.scope_set
-    assert grant.audience == {"groups": ["7a", "yr7"], "exclude": ["stu-00001"]}
+    assert Audience.of(grant).stored() == {"groups": ["7a", "yr7"], "exclude": ["stu-00001"]}
     checked = await token_check(test_database, settings, token)
     assert "students.sen" not in checked.scopes
     [(actor, _)] = await events_of(session, grant.school_id, "grant.narrowed")
@@ -148,7 +149,7 @@ async def test_narrowing_through_the_form(
         [("csrf_token", csrf), ("group", "yr7"), ("exclude_student", "stu-00002")],
     )
     assert again.status_code == 303
-    assert (await stored(session, connected)).audience == {
+    assert Audience.of(await stored(session, connected)).stored() == {
         "groups": ["yr7"],
         "exclude": ["stu-00001", "stu-00002"],
     }

@@ -18,6 +18,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.apps.models import App
+from gateway.consent.audience import Audience
+from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
 from gateway.mis.demo_school import demo_batches
@@ -25,7 +27,6 @@ from gateway.mis.ingest import apply_batch
 from gateway.mis.records import RECORD_MODELS
 from gateway.mis.synthetic import SyntheticSchool, generate_school
 from gateway.mis.validation import validate_batch
-from gateway.oauth.models import Grant
 from gateway.schools.models import School
 from gateway.schools.service import create_school
 from gateway.scopes import SCOPE_NAMES, allowed_fields, format_scopes
@@ -127,7 +128,7 @@ class Connected:
     ) -> None:
         """Change the live grant in place (as narrowing does) and mint a token for `token_scopes`."""
         self.grant.scopes = format_scopes(set(scopes))
-        self.grant.audience = audience
+        self.grant.audience_json = Audience.parse(audience).stored_json()
         await self.world.session.commit()
         minted = await self.world.school_token(
             self.app, self.grant, scopes=tuple(token_scopes if token_scopes is not None else scopes)

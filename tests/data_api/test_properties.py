@@ -14,7 +14,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.data_api.audience import Audience, student_in_audience
+from gateway.consent.audience import Audience, academic_year_start
 from gateway.data_api.projection import granted_fields, project
 from gateway.scopes import CATALOGUE, expand
 from tests.data_api.conftest import ALL_SCOPES, PATHS, TODAY, Connected, expected_view, fetch_all, stored
@@ -52,7 +52,8 @@ def check_fields(resource: str, record: dict[str, Any], scopes: frozenset[str]) 
 def test_pure_rules(case: tuple[int, frozenset[str], dict[str, Any] | None]) -> None:
     seed, scopes, audience_value = case
     data = stored(seed)
-    audience = Audience.of(audience_value, TODAY)
+    audience = Audience.parse(audience_value)
+    range_start = academic_year_start(TODAY)
     groups_of: dict[str, set[str]] = {}
     for group in data["groups"]:
         for pupil in group.get("student_ids", []):
@@ -61,11 +62,11 @@ def test_pure_rules(case: tuple[int, frozenset[str], dict[str, Any] | None]) -> 
     visible = {
         pupil_id
         for pupil_id, left in end.items()
-        if student_in_audience(
+        if audience.includes(
             pupil_id,
             None if left is None else TODAY.fromisoformat(left),
             groups_of.get(pupil_id, set()),
-            audience,
+            range_start,
         )
     }
     oracle = expected_view(data, scopes | {"students.basic"}, audience_value)

@@ -31,11 +31,11 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.access_log.models import DataAccess
+from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
-from gateway.oauth import issuance
-from gateway.oauth.models import Grant
 from gateway.scopes import expand, format_scopes
+from gateway.tokens import issuance
 from tests.manage.conftest import issue_key
 from tests.oauth.conftest import Party, make_party
 from tests.support.databases import MigratedDatabase, migrated_database

@@ -14,11 +14,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.consent.audience import Audience
+from gateway.consent.models import Grant, SensitiveApproval
 from gateway.db.session import Database
 from gateway.keys.keyring import Keyring
 from gateway.oauth.bearer import InvalidToken
-from gateway.oauth.models import Grant, RefreshToken, SensitiveApproval
 from gateway.settings import Settings
+from gateway.tokens.models import RefreshToken
 from tests.dashboard.conftest import connected, fresh_jwks_cache, other_connected
 from tests.dashboard.support import (
     GRANTED,
@@ -153,7 +155,7 @@ async def test_read_names_the_groups_of_the_audience(
     body = (await client.get(narrowed.url, headers=narrowed.headers)).json()
     assert body["audience"] == {
         "kind": "groups",
-        "groups": [{"id": "yr7", "name": "Year 7"}, {"id": "gone", "name": None}],
+        "groups": [{"id": "gone", "name": None}, {"id": "yr7", "name": "Year 7"}],  # by id, as stored
         "excluded_count": 1,
         "excluded_student_ids": [PUPILS[0]],
     }
@@ -214,7 +216,7 @@ async def test_narrowing_the_audience_reaches_issued_tokens_at_once(
     assert audience["groups"] == [{"id": "7a", "name": "7A"}, {"id": "yr7", "name": "Year 7"}]
     assert audience["excluded_student_ids"] == [PUPILS[1]]
     checked = await token_check(test_database, settings, token)
-    assert checked.grant.audience == {"groups": ["7a", "yr7"], "exclude": [PUPILS[1]]}
+    assert Audience.of(checked.grant).stored() == {"groups": ["7a", "yr7"], "exclude": [PUPILS[1]]}
     assert checked.scopes == set(GRANTED)
 
     # Then fewer groups and one more pupil hidden: still a narrowing.
@@ -271,7 +273,7 @@ async def test_narrow_refuses_what_is_not_a_narrowing(
     stored = await session.get(Grant, connected.grant.id, populate_existing=True)
     assert stored is not None
     assert stored.scopes == connected.grant.scopes
-    assert stored.audience is None
+    assert stored.audience_json is None
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,14 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.consent import grants
+from gateway.consent.audience import Audience
+from gateway.consent.grants import GrantChanged, GrantEnded
+from gateway.consent.models import Grant, SensitiveApproval
+from gateway.consent.repository import SchoolGrants
+from gateway.consent.rules import Narrowing, NarrowPlan
 from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
-from gateway.oauth import grant_changes
-from gateway.oauth.consent import Audience
-from gateway.oauth.grant_changes import GrantChanged, GrantEnded, Narrowing, NarrowPlan, SchoolGrants
-from gateway.oauth.models import Grant, SensitiveApproval
 from tests.dashboard.conftest import connected
 from tests.dashboard.support import Connected, events_of
 
@@ -87,7 +89,7 @@ async def test_narrow_answers_409_when_it_loses_the_race(
     original = SchoolGrants.narrow
     monkeypatch.setattr(SchoolGrants, "narrow", concurrent)
     with pytest.raises(error) as caught:
-        await grant_changes.narrow(
+        await grants.narrow(
             session,
             keyring,
             connected.grant.school_id,

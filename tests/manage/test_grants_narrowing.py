@@ -6,14 +6,14 @@ from collections.abc import Mapping
 
 import pytest
 
-from gateway.oauth.consent import Audience
-from gateway.oauth.grant_changes import Narrowing, NarrowingRefused, plan_narrowing
+from gateway.consent.audience import Audience
+from gateway.consent.rules import Narrowing, NarrowingRefused, plan_narrowing
 from gateway.scopes import expand
 
 HELD = expand({"groups", "students.demographics", "students.sen", "attendance.summaries"})
 REQUIRED = expand({"groups"})
 WHOLE = Audience()
-GROUPS = Audience(("yr7", "8b"), ("stu-1",))
+GROUPS = Audience.chosen(("yr7", "8b"), ("stu-1",))
 
 
 def refused(
@@ -35,12 +35,12 @@ def test_removing_optional_scopes_keeps_the_rest_and_the_audience() -> None:
 @pytest.mark.parametrize(
     ("current", "new", "known"),
     [
-        (WHOLE, Audience(("yr7",)), {"known_groups": {"yr7", "yr8"}}),
-        (WHOLE, Audience(None, ("stu-2",)), {"known_students": {"stu-2"}}),
-        (GROUPS, Audience(("yr7",), ("stu-1",)), {}),
-        (GROUPS, Audience(("8b", "yr7"), ("stu-1", "stu-9")), {"known_students": {"stu-9"}}),
+        (WHOLE, Audience.chosen(("yr7",)), {"known_groups": {"yr7", "yr8"}}),
+        (WHOLE, Audience.chosen(None, ("stu-2",)), {"known_students": {"stu-2"}}),
+        (GROUPS, Audience.chosen(("yr7",), ("stu-1",)), {}),
+        (GROUPS, Audience.chosen(("8b", "yr7"), ("stu-1", "stu-9")), {"known_students": {"stu-9"}}),
         # Groups no longer in the MIS may stay in the grant: they are not new.
-        (Audience(("gone",)), Audience(("gone",), ("stu-3",)), {"known_students": {"stu-3"}}),
+        (Audience.chosen(("gone",)), Audience.chosen(("gone",), ("stu-3",)), {"known_students": {"stu-3"}}),
     ],
 )
 def test_shrinking_the_audience_is_a_narrowing(
@@ -80,12 +80,12 @@ def test_an_implied_scope_goes_only_with_the_scopes_that_imply_it() -> None:
 @pytest.mark.parametrize(
     ("current", "new", "pointer", "says"),
     [
-        (GROUPS, Audience(None, ("stu-1",)), "#/audience/groups", "whole school would widen"),
-        (GROUPS, Audience(("yr7", "yr8"), ("stu-1",)), "#/audience/groups", "adding them widens"),
-        (GROUPS, Audience(("yr7",)), "#/audience/exclude", "would become visible"),
-        (WHOLE, Audience(()), "#/audience/groups", "at least one group"),
-        (WHOLE, Audience(("house-red",)), "#/audience/groups", "not year, registration or teaching"),
-        (WHOLE, Audience(None, ("stu-404",)), "#/audience/exclude", "not on the school's roll"),
+        (GROUPS, Audience.chosen(None, ("stu-1",)), "#/audience/groups", "whole school would widen"),
+        (GROUPS, Audience.chosen(("yr7", "yr8"), ("stu-1",)), "#/audience/groups", "adding them widens"),
+        (GROUPS, Audience.chosen(("yr7",)), "#/audience/exclude", "would become visible"),
+        (WHOLE, Audience.chosen(()), "#/audience/groups", "at least one group"),
+        (WHOLE, Audience.chosen(("house-red",)), "#/audience/groups", "not year, registration or teaching"),
+        (WHOLE, Audience.chosen(None, ("stu-404",)), "#/audience/exclude", "not on the school's roll"),
     ],
 )
 def test_widening_or_unknown_audiences_are_refused(
@@ -99,7 +99,7 @@ def test_widening_or_unknown_audiences_are_refused(
 
 
 def test_every_reason_is_listed_at_once() -> None:
-    errors = refused(Narrowing(("groups", "students.medical"), Audience(None)), GROUPS)
+    errors = refused(Narrowing(("groups", "students.medical"), Audience.chosen(None)), GROUPS)
     assert [error["pointer"] for error in errors] == [
         "#/remove_scopes/0",
         "#/remove_scopes/1",
@@ -110,7 +110,7 @@ def test_every_reason_is_listed_at_once() -> None:
 
 @pytest.mark.parametrize(
     "request_",
-    [Narrowing(), Narrowing((), GROUPS), Narrowing((), Audience(("8b", "yr7"), ("stu-1",)))],
+    [Narrowing(), Narrowing((), GROUPS), Narrowing((), Audience.chosen(("8b", "yr7"), ("stu-1",)))],
 )
 def test_a_request_that_changes_nothing_is_refused(request_: Narrowing) -> None:
     errors = refused(request_, GROUPS)

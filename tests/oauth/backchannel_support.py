@@ -1,6 +1,6 @@
 """Helpers for the back-channel tests (`/oauth/token`, `/revoke`, `/introspect`, metadata).
 
-Grants and codes are made directly in the database (a Grant row and `issuance.issue_code`), so these
+Grants and codes are made directly in the database (a Grant row and `codes.issue_code`), so these
 tests do not depend on the consent pages. Everything is committed inside the test's outer transaction.
 """
 
@@ -23,15 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.apps import service as apps
 from gateway.apps.models import App, AuthMethod
 from gateway.audit.models import AuditEvent
+from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.developers import service as developers
 from gateway.keys.keyring import Keyring
-from gateway.oauth import issuance
 from gateway.oauth.client_auth import AuthenticatedClient
-from gateway.oauth.models import Grant, IssuedAccessToken, RefreshToken
-from gateway.oauth.presented_tokens import find_refresh_token
 from gateway.schools.models import School
 from gateway.schools.service import create_school
+from gateway.tokens import codes
+from gateway.tokens.models import IssuedAccessToken, RefreshToken
+from gateway.tokens.refresh import find_refresh_token
 from tests.conftest import TEST_ISSUER
 from tests.oauth.conftest import LOOPBACK_REDIRECT, REDIRECT_URI, Pkce, draft
 
@@ -121,10 +122,11 @@ async def make_code(
     scopes: str = SCOPES,
     now: datetime | None = None,
 ) -> str:
-    code = await issuance.issue_code(
+    code = await codes.issue_code(
         session,
-        app=app,
-        grant=grant,
+        app_id=app.id,
+        grant_id=grant.id,
+        school_id=grant.school_id,
         redirect_uri=redirect_uri,
         code_challenge=pkce.challenge,
         scopes=scopes.split(),

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.oauth.models import AuthorizationRequest
+from gateway.consent.models import AuthorizationRequest
 from tests.conftest import TEST_ISSUER
 from tests.oauth.conftest import REDIRECT_URI, Party, Pkce, authorize_url, make_party, query_of
 

@@ -11,9 +11,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.models import AuditEvent
+from gateway.consent.audience import Audience
+from gateway.consent.models import AuthorizationRequest, Grant, SensitiveApproval
 from gateway.db.base import utcnow
-from gateway.oauth.issuance import digest
-from gateway.oauth.models import AuthorizationCode, AuthorizationRequest, Grant, SensitiveApproval
+from gateway.tokens.hashing import digest
+from gateway.tokens.models import AuthorizationCode
 from tests.conftest import TEST_ISSUER
 from tests.oauth.conftest import (
     REDIRECT_URI,
@@ -89,7 +91,7 @@ async def test_approve_required_only(browser: httpx.AsyncClient, party: Party, s
     grant = await grant_of(session, party)
     assert grant is not None
     assert grant.scopes == "school groups students.basic"
-    assert grant.audience is None
+    assert grant.audience_json is None
     assert grant.approved_by == party.account.admin.id
     row = await session.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code)))
     assert row is not None
@@ -225,7 +227,7 @@ async def test_audience_groups_and_exclusions(
     )  # fmt: skip
     grant = await grant_of(session, party)
     assert grant is not None
-    assert grant.audience == {"groups": ["7a", "7ma1"], "exclude": ["stu-00001"]}
+    assert Audience.of(grant).stored() == {"groups": ["7a", "7ma1"], "exclude": ["stu-00001"]}
     last = (await events(session, party))[-1]
     assert (
         '"audience":{"excluded_count":1,"group_count":2,"group_ids":["7a","7ma1"],"kind":"groups"}'

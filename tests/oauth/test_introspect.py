@@ -12,12 +12,15 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.apps.models import AuthMethod
+from gateway.consent.grants import revoke_grant
+from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
-from gateway.oauth import introspection, issuance
-from gateway.oauth.grants import revoke_grant
-from gateway.oauth.models import Grant, IssuedAccessToken, RefreshToken
-from gateway.oauth.token_service import client_credentials
+from gateway.oauth import introspect as introspection
+from gateway.oauth.grant_types.base import TokenContext
+from gateway.oauth.grant_types.client_credentials import ClientCredentialsRequest, client_credentials
+from gateway.tokens import hashing
+from gateway.tokens.models import IssuedAccessToken, RefreshToken
 from tests.oauth.backchannel_support import (
     ISSUER,
     Registered,
@@ -153,12 +156,11 @@ async def test_a_narrowed_grant_narrows_the_introspected_scope(
 async def test_an_expired_access_token_is_inactive(session: AsyncSession, keyring: Keyring) -> None:
     registered = await register(session, keyring)
     issued_at = utcnow()
-    minted = await client_credentials(
-        session, keyring, registered.authenticated(), scope=None, issuer=ISSUER, now=issued_at
-    )
+    context = TokenContext(session, keyring, registered.authenticated(), ISSUER, issued_at)
+    minted = await client_credentials(context, ClientCredentialsRequest(None))
 
     async def active_at(seconds: int) -> bool:
-        body = await introspection.introspect(
+        body = await introspection.introspect_token(
             session,
             registered.authenticated(),
             minted.access_token,
@@ -199,12 +201,12 @@ async def test_refresh_tokens_are_active_until_used_revoked_or_expired(
     assert (await introspect(client, connected.registered, refresh))["active"] is True
     await session.execute(
         update(RefreshToken)
-        .where(RefreshToken.token_hash == issuance.digest(refresh))
+        .where(RefreshToken.token_hash == hashing.digest(refresh))
         .values(used_at=utcnow() - timedelta(minutes=1))
     )
     await session.execute(
         update(RefreshToken)
-        .where(RefreshToken.token_hash == issuance.digest(successor))
+        .where(RefreshToken.token_hash == hashing.digest(successor))
         .values(expires_at=utcnow() - timedelta(seconds=1))
     )
     await session.commit()

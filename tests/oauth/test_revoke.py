@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.apps.models import AuthMethod
 from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
-from gateway.oauth import revocation
-from gateway.oauth.models import IssuedAccessToken
+from gateway.oauth import revoke as revocation
+from gateway.tokens.models import IssuedAccessToken
 from tests.oauth.backchannel_support import (
     Registered,
     access_rows,
@@ -198,20 +198,17 @@ async def test_revocation_needs_client_authentication_and_a_token(
 
 async def test_an_expired_access_token_is_not_recorded(session: AsyncSession, keyring: Keyring) -> None:
     from gateway.oauth.client_auth import AuthenticatedClient
-    from gateway.oauth.token_service import client_credentials
+    from gateway.oauth.grant_types.base import TokenContext
+    from gateway.oauth.grant_types.client_credentials import ClientCredentialsRequest, client_credentials
     from tests.oauth.backchannel_support import ISSUER
 
     registered = await register(session, keyring)
     issued_at = utcnow() - timedelta(hours=1)
-    minted = await client_credentials(
-        session,
-        keyring,
-        AuthenticatedClient(registered.app, registered.method),
-        scope=None,
-        issuer=ISSUER,
-        now=issued_at,
+    context = TokenContext(
+        session, keyring, AuthenticatedClient(registered.app, registered.method), ISSUER, issued_at
     )
-    await revocation.revoke(
+    minted = await client_credentials(context, ClientCredentialsRequest(None))
+    await revocation.revoke_token(
         session, registered.authenticated(), minted.access_token, issuer=ISSUER, now=utcnow()
     )
     assert await access_row(session, minted.access_token) is None

@@ -17,8 +17,8 @@ from gateway.db.base import utcnow
 from gateway.db.session import Database
 from gateway.keys.keyring import Keyring
 from gateway.keys.signing import rotate_signing_key, verification_keys
-from gateway.oauth import active_key
 from gateway.settings import Settings
+from gateway.tokens import signing_key
 from gateway.tokens.access_tokens import verify_access_token
 from tests.oauth.backchannel_support import (
     ISSUER,
@@ -107,7 +107,7 @@ async def test_a_rotated_signing_key_is_used_within_the_recheck_bound(
     before = (await post_form(client, "/oauth/token", CLIENT_CREDENTIALS, headers)).json()["access_token"]
     new_key = await rotate_signing_key(session, app.state.keyring.master_key, now=utcnow())
     await session.commit()
-    monkeypatch.setattr(active_key, "RECHECK_SECONDS", 0.0)
+    monkeypatch.setattr(signing_key, "RECHECK_SECONDS", 0.0)
 
     after = (await post_form(client, "/oauth/token", CLIENT_CREDENTIALS, headers)).json()["access_token"]
 

@@ -11,13 +11,16 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.apps.models import AuthMethod
+from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
 from gateway.keys.signing import verification_keys
-from gateway.oauth import issuance, token_service
 from gateway.oauth.errors import InvalidGrant
-from gateway.oauth.models import AuthorizationCode, Grant
+from gateway.oauth.grant_types import authorization_code
+from gateway.oauth.grant_types.base import IssuedTokens, TokenContext
+from gateway.tokens import hashing
 from gateway.tokens.access_tokens import verify_access_token
+from gateway.tokens.models import AuthorizationCode
 from tests.oauth.backchannel_support import (
     ISSUER,
     LOOPBACK_REDIRECT,
@@ -50,7 +53,7 @@ def code_form(code: str, pkce: Pkce, **changes: str | None) -> dict[str, str]:
 
 async def code_family(session: AsyncSession, code: str) -> uuid.UUID:
     row = await session.scalar(
-        select(AuthorizationCode.id).where(AuthorizationCode.code_hash == issuance.digest(code))
+        select(AuthorizationCode.id).where(AuthorizationCode.code_hash == hashing.digest(code))
     )
     assert row is not None
     return row
@@ -89,7 +92,7 @@ async def test_a_code_is_exchanged_for_tokens(
     assert [row.jti for row in await access_rows(session, family)] == [claims.jti]
     refresh = await refresh_rows(session, family)
     assert len(refresh) == 1
-    assert refresh[0].token_hash == issuance.digest(body["refresh_token"])
+    assert refresh[0].token_hash == hashing.digest(body["refresh_token"])
 
 
 async def test_the_token_scope_is_the_code_scope_within_the_grant_as_it_is_now(
@@ -240,16 +243,16 @@ async def test_an_expired_code_is_refused(session: AsyncSession, keyring: Keyrin
     issued_at = utcnow()
     code = await make_code(session, connected.registered.app, connected.grant, pkce, now=issued_at)
 
-    async def exchange_at(seconds: int) -> token_service.IssuedTokens:
-        return await token_service.exchange_code(
+    async def exchange_at(seconds: int) -> IssuedTokens:
+        context = TokenContext(
             session,
             keyring,
             connected.registered.authenticated(),
-            code=code,
-            redirect_uri=REDIRECT_URI,
-            code_verifier=pkce.verifier,
-            issuer=ISSUER,
-            now=issued_at + timedelta(seconds=seconds),
+            ISSUER,
+            issued_at + timedelta(seconds=seconds),
+        )
+        return await authorization_code.exchange_code(
+            context, authorization_code.CodeRequest(code, REDIRECT_URI, pkce.verifier)
         )
 
     with pytest.raises(InvalidGrant):

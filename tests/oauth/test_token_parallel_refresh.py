@@ -24,9 +24,9 @@ from gateway.auth.passwords import CHEAP_TEST_PARAMETERS, PasswordHashing
 from gateway.db.base import utcnow
 from gateway.db.session import Database
 from gateway.keys.keyring import Keyring
-from gateway.oauth import issuance
-from gateway.oauth.models import IssuedAccessToken, RefreshToken
 from gateway.settings import Settings
+from gateway.tokens import hashing, refresh
+from gateway.tokens.models import IssuedAccessToken, RefreshToken
 from tests.oauth.backchannel_support import (
     ISSUER,
     REDIRECT_URI,
@@ -53,7 +53,7 @@ async def test_twenty_parallel_refreshes_share_one_successor(tmp_path: Path) -> 
             grant = await make_grant(session, registered.app, school)
             pkce = Pkce()
             code = await make_code(session, registered.app, grant, pkce)
-            await issuance.successor_of(session, keyring, "warm-up")  # create the server secret up front
+            await refresh.successor_of(session, keyring, "warm-up")  # create the server secret up front
             await session.commit()
 
         settings = Settings(
@@ -98,13 +98,13 @@ async def test_twenty_parallel_refreshes_share_one_successor(tmp_path: Path) -> 
 
             async with database.sessions() as session:
                 family = await session.scalar(
-                    select(RefreshToken.family_id).where(RefreshToken.token_hash == issuance.digest(original))
+                    select(RefreshToken.family_id).where(RefreshToken.token_hash == hashing.digest(original))
                 )
                 rows = list(
                     await session.scalars(select(RefreshToken).where(RefreshToken.family_id == family))
                 )
                 assert sorted(row.token_hash for row in rows) == sorted(
-                    [issuance.digest(original), issuance.digest(successor)]
+                    [hashing.digest(original), hashing.digest(successor)]
                 )
                 access_count = await session.scalar(
                     select(func.count())
@@ -115,8 +115,8 @@ async def test_twenty_parallel_refreshes_share_one_successor(tmp_path: Path) -> 
                 # The first use is now past the retry window.
                 await session.execute(
                     update(RefreshToken)
-                    .where(RefreshToken.token_hash == issuance.digest(original))
-                    .values(used_at=utcnow() - issuance.REFRESH_RETRY_WINDOW - timedelta(seconds=1))
+                    .where(RefreshToken.token_hash == hashing.digest(original))
+                    .values(used_at=utcnow() - refresh.REFRESH_RETRY_WINDOW - timedelta(seconds=1))
                 )
                 await session.commit()
 

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from gateway.app import create_app
 from gateway.apps.models import AuthMethod
 from gateway.auth.passwords import CHEAP_TEST_PARAMETERS, PasswordHashing
+from gateway.db.read_only import is_read_only, read_only_session
 from gateway.db.session import Database
 from gateway.keys.keyring import Keyring
 from gateway.keys.models import SigningKey
-from gateway.oauth.read_only import is_read_only, read_only_session
 from gateway.settings import Settings
 from tests.oauth.backchannel_support import (
     ISSUER,

@@ -9,13 +9,15 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.consent.grants import revoke_grant
+from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
-from gateway.oauth import issuance, token_service
 from gateway.oauth.errors import InvalidGrant
-from gateway.oauth.grants import revoke_grant
-from gateway.oauth.models import Grant, RefreshToken
-from gateway.oauth.token_service import RefusedAfterRevoking
+from gateway.oauth.grant_types import refresh_token
+from gateway.oauth.grant_types.base import IssuedTokens, RefusedAfterRevoking, TokenContext
+from gateway.tokens import hashing, refresh
+from gateway.tokens.models import RefreshToken
 from tests.oauth.backchannel_support import (
     ISSUER,
     Connected,
@@ -59,7 +61,7 @@ async def test_a_refresh_rotates_the_refresh_token(
     rows = await refresh_rows(session, family)
     assert len(rows) == 2
     assert rows[0].used_at is not None
-    assert rows[1].token_hash == issuance.digest(body["refresh_token"])
+    assert rows[1].token_hash == hashing.digest(body["refresh_token"])
     assert rows[1].used_at is None
     assert len(await access_rows(session, family)) == 2
     # And the successor rotates in turn.
@@ -94,8 +96,8 @@ async def test_a_use_after_the_window_revokes_the_family_and_is_logged(
     # The first use was 31 seconds ago.
     await session.execute(
         update(RefreshToken)
-        .where(RefreshToken.token_hash == issuance.digest(first["refresh_token"]))
-        .values(used_at=utcnow() - issuance.REFRESH_RETRY_WINDOW - timedelta(seconds=1))
+        .where(RefreshToken.token_hash == hashing.digest(first["refresh_token"]))
+        .values(used_at=utcnow() - refresh.REFRESH_RETRY_WINDOW - timedelta(seconds=1))
     )
     await session.commit()
 
@@ -123,9 +125,9 @@ async def test_the_window_boundary_with_the_service_and_moved_time(
 ) -> None:
     connected = await connect(session, keyring)
     client = connected.registered.authenticated()
-    token = issuance.new_refresh_token()
+    token = refresh.new_refresh_token()
     started = utcnow()
-    await issuance.add_refresh_token(
+    await refresh.add_refresh_token(
         session,
         token,
         family_id=connected.grant.id,  # any id names a family
@@ -136,16 +138,9 @@ async def test_the_window_boundary_with_the_service_and_moved_time(
         now=started,
     )
 
-    async def use(seconds: float) -> token_service.IssuedTokens:
-        return await token_service.refresh(
-            session,
-            keyring,
-            client,
-            refresh_token=token,
-            scope=None,
-            issuer=ISSUER,
-            now=started + timedelta(seconds=seconds),
-        )
+    async def use(seconds: float) -> IssuedTokens:
+        context = TokenContext(session, keyring, client, ISSUER, started + timedelta(seconds=seconds))
+        return await refresh_token.refresh(context, refresh_token.RefreshRequest(token, None))
 
     first = await use(1)
     assert (await use(1 + 30)).refresh_token == first.refresh_token  # exactly at the window's end
@@ -270,13 +265,13 @@ async def test_an_expired_or_unknown_refresh_token_is_refused(
     first = await exchange(client, connected, session)
     await session.execute(
         update(RefreshToken)
-        .where(RefreshToken.token_hash == issuance.digest(first["refresh_token"]))
+        .where(RefreshToken.token_hash == hashing.digest(first["refresh_token"]))
         .values(expires_at=utcnow() - timedelta(seconds=1))
     )
     await session.commit()
 
     expired = await refresh_over_http(client, connected, first["refresh_token"])
-    unknown = await refresh_over_http(client, connected, issuance.new_refresh_token())
+    unknown = await refresh_over_http(client, connected, refresh.new_refresh_token())
     missing = await token_request(client, connected.registered, {"grant_type": "refresh_token"})
 
     assert_oauth_error(expired, 400, "invalid_grant")

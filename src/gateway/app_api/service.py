@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit import events
 from gateway.audit.events import EventType
+from gateway.consent.audience import Audience
+from gateway.consent.grants import revoke_grant
+from gateway.consent.models import Grant
 from gateway.oauth.bearer import SchoolToken
-from gateway.oauth.consent import Audience
-from gateway.oauth.grants import revoke_grant
-from gateway.oauth.models import Grant
 from gateway.schools.models import School
 
 DEFAULT_PAGE: Final = 100
@@ -57,7 +57,7 @@ class GrantedSchool:
         audience = Audience.of(self.grant)
         return {
             "whole_school": audience.groups is None,
-            "groups": None if audience.groups is None else list(audience.groups),
+            "groups": None if audience.groups is None else list(audience.sorted_groups),
             "excluded_students": len(audience.exclude),
         }
 

@@ -22,20 +22,15 @@ from gateway.accounts.models import Admin, AdminSession
 from gateway.accounts.pages import return_path, see_other, session_form, signed_in, with_next
 from gateway.accounts.sessions import Stage
 from gateway.audit import events
+from gateway.consent import choices, grants
+from gateway.consent.audience import Audience
+from gateway.consent.choices import Choice
+from gateway.consent.grants import GrantEnded, GrantSummary, GrantView
+from gateway.consent.repository import GrantNotFound
+from gateway.consent.rules import MAX_AUDIENCE_IDS, Narrowing, NarrowingRefused
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.keys.dependencies import KeyringDep
-from gateway.oauth import grant_changes
-from gateway.oauth.consent import Audience, Choice
-from gateway.oauth.grant_changes import (
-    MAX_AUDIENCE_IDS,
-    GrantEnded,
-    GrantNotFound,
-    GrantSummary,
-    GrantView,
-    Narrowing,
-    NarrowingRefused,
-)
 from gateway.schools.models import School
 from gateway.web.templates import render
 
@@ -142,12 +137,10 @@ async def _detail(
     notice: str | None = None,
 ) -> Response:
     audience = view.audience
-    names = await grant_changes.group_names(session, ring, view.grant.school_id)
-    groups, students = await grant_changes.audience_choices(
-        session, ring, view.grant.school_id, utcnow().date()
-    )
+    names = await choices.group_names(session, ring, view.grant.school_id)
+    groups, students = await choices.audience_choices(session, ring, view.grant.school_id, utcnow().date())
     if audience.groups is not None:  # only the groups it has: unticking one is the only change allowed
-        groups = {"granted": [Choice(group, names.get(group, group)) for group in audience.groups]}
+        groups = {"granted": [Choice(group, names.get(group, group)) for group in audience.sorted_groups]}
     hidden = set(audience.exclude)
     labels = {student.id: student.label for student in students}
     return render(
@@ -167,7 +160,7 @@ async def _detail(
         students=[student for student in students if student.id not in hidden],
         form=form
         or Form(
-            audience_kind="school" if audience.groups is None else "groups", groups=audience.groups or ()
+            audience_kind="school" if audience.groups is None else "groups", groups=audience.sorted_groups
         ),
         status_code=422 if problems else 200,
     )
@@ -179,7 +172,7 @@ def _narrowing(view: GrantView, form: Form) -> Narrowing:
         groups: tuple[str, ...] | None = None
     else:
         groups = form.groups
-    wanted = Audience(groups, tuple(dict.fromkeys((*current.exclude, *form.exclude))))
+    wanted = Audience.chosen(groups, (*current.exclude, *form.exclude))
     unchanged = (groups is None) == (current.groups is None) and set(groups or ()) == set(
         current.groups or ()
     )
@@ -212,9 +205,9 @@ async def dashboard(
         record, admin = await signed_in(request, session, Stage.FULL)
     except SessionInvalid:
         return see_other(with_next("/login", return_path(request.url.path)))
-    page = await grant_changes.list_grants(session, admin.school_id, limit=grant_changes.MAX_PAGE)
+    page = await grants.list_grants(session, admin.school_id, limit=grants.MAX_PAGE)
     names = (
-        await grant_changes.group_names(session, ring, admin.school_id)
+        await choices.group_names(session, ring, admin.school_id)
         if any(row.audience.groups is not None for row in page.grants)
         else {}
     )
@@ -245,7 +238,7 @@ async def _open_grant(
     if parsed is None:
         return _not_found(request)
     try:
-        return record, await grant_changes.read_grant(session, admin.school_id, parsed, now=utcnow())
+        return record, await grants.read_grant(session, admin.school_id, parsed, now=utcnow())
     except GrantNotFound:
         return _not_found(request)
 
@@ -270,11 +263,11 @@ async def narrow(request: Request, grant_id: str, session: SessionDep, ring: Key
         return _not_found(request)
     now = utcnow()
     try:
-        view = await grant_changes.read_grant(session, admin.school_id, parsed, now=now)
+        view = await grants.read_grant(session, admin.school_id, parsed, now=now)
         if view.grant.revoked_at is not None:
             return _ended(request, parsed)
         if not problems:
-            await grant_changes.narrow(
+            await grants.narrow(
                 session,
                 ring,
                 admin.school_id,
@@ -320,9 +313,7 @@ async def revoke(request: Request, grant_id: str, session: SessionDep) -> Respon
     if parsed is None:
         return _not_found(request)
     try:
-        await grant_changes.revoke(
-            session, admin.school_id, parsed, actor=events.admin(admin.id), now=utcnow()
-        )
+        await grants.revoke(session, admin.school_id, parsed, actor=events.admin(admin.id), now=utcnow())
     except GrantNotFound:
         return _not_found(request)
     except GrantEnded:

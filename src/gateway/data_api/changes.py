@@ -49,7 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.access_log.service import Delivery
-from gateway.data_api.audience import in_range
+from gateway.consent.audience import in_range
 from gateway.data_api.cursors import CURSOR_SECRET, InvalidCursor, open_cursor, seal_cursor
 from gateway.data_api.models import AudienceSnapshot
 from gateway.data_api.projection import RESOURCES, Kind, project
@@ -99,7 +99,7 @@ class Feed:
 
 
 def fingerprint(access: Access) -> str:
-    text = " ".join(sorted(access.token.scopes)) + "|" + access.audience.range_start.isoformat()
+    text = " ".join(sorted(access.token.scopes)) + "|" + access.range_start.isoformat()
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -145,7 +145,7 @@ class _Feed:
         return [name for name, resource in RESOURCES.items() if resource.kind is kind and name in self.fields]
 
     async def visible(self, change_seq: int) -> Visible:
-        students = await self.reader.visible_student_ids(self.access.audience)
+        students = await self.reader.visible_student_ids(self.access.audience, self.access.range_start)
         contacts: frozenset[str] = frozenset()
         if "contacts" in self.fields:
             links = await self.reader.contact_links(change_seq)
@@ -190,7 +190,7 @@ class _Feed:
         if kind is Kind.CONTACTS:
             return row.record_id in now.contacts
         if kind is Kind.STAFF:
-            return in_range(row.end_date, self.access.audience)
+            return in_range(row.end_date, self.access.range_start)
         return True
 
     async def changed(self, after: int, upto: int, limit: int, now: Visible) -> tuple[int, bool]:

@@ -18,7 +18,8 @@ from typing import Any, Final, NamedTuple
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.data_api.audience import Audience, visible_student_ids, visible_students
+from gateway.consent.audience import Audience
+from gateway.data_api.audience_filter import visible_student_ids, visible_students
 from gateway.data_api.projection import Kind
 from gateway.keys.keyring import Keyring
 from gateway.mis.models import MisRecordRow
@@ -99,13 +100,15 @@ class Reader:
             MisRecordRow.deleted_at.is_(None),
         )
 
-    def _audience_condition(self, kind: Kind, audience: Audience) -> ColumnElement[bool] | None:
+    def _audience_condition(
+        self, kind: Kind, audience: Audience, range_start: date
+    ) -> ColumnElement[bool] | None:
         if kind is Kind.STUDENTS:
-            return visible_students(self.school_id, audience, MisRecordRow.__table__)
+            return visible_students(self.school_id, audience, range_start, MisRecordRow.__table__)
         if kind is Kind.PER_STUDENT:
-            return MisRecordRow.student_id.in_(visible_student_ids(self.school_id, audience))
+            return MisRecordRow.student_id.in_(visible_student_ids(self.school_id, audience, range_start))
         if kind is Kind.STAFF:
-            return or_(MisRecordRow.end_date.is_(None), MisRecordRow.end_date >= audience.range_start)
+            return or_(MisRecordRow.end_date.is_(None), MisRecordRow.end_date >= range_start)
         return None
 
     async def page(
@@ -113,6 +116,7 @@ class Reader:
         resource: str,
         kind: Kind,
         audience: Audience,
+        range_start: date,
         *,
         after: str | None,
         limit: int,
@@ -120,7 +124,7 @@ class Reader:
     ) -> list[Stored]:
         """Up to `limit` visible live records after `after`, in record-id order (not for contacts)."""
         statement = self._live(resource)
-        condition = self._audience_condition(kind, audience)
+        condition = self._audience_condition(kind, audience, range_start)
         if condition is not None:
             statement = statement.where(condition)
         if after is not None:
@@ -130,10 +134,12 @@ class Reader:
         rows = await self.session.execute(statement.order_by(MisRecordRow.record_id).limit(limit))
         return [Stored(*row) for row in rows]
 
-    async def one(self, resource: str, kind: Kind, audience: Audience, record_id: str) -> Stored | None:
+    async def one(
+        self, resource: str, kind: Kind, audience: Audience, range_start: date, record_id: str
+    ) -> Stored | None:
         """One visible live record by id (contacts: the caller checks the link)."""
         statement = self._live(resource).where(MisRecordRow.record_id == record_id)
-        condition = self._audience_condition(kind, audience)
+        condition = self._audience_condition(kind, audience, range_start)
         if condition is not None:
             statement = statement.where(condition)
         row = (await self.session.execute(statement)).first()
@@ -186,8 +192,10 @@ class Reader:
 
     # --- The audience -----------------------------------------------------------------------------------
 
-    async def visible_student_ids(self, audience: Audience) -> frozenset[str]:
-        return frozenset(await self.session.scalars(visible_student_ids(self.school_id, audience)))
+    async def visible_student_ids(self, audience: Audience, range_start: date) -> frozenset[str]:
+        return frozenset(
+            await self.session.scalars(visible_student_ids(self.school_id, audience, range_start))
+        )
 
     async def contact_links(self, change_seq: int) -> ContactLinks:
         """The pupil-contact link map as of `change_seq` or later (cached per school and change)."""

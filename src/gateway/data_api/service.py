@@ -21,7 +21,7 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.access_log import service as access_log
-from gateway.data_api.audience import Audience
+from gateway.consent.audience import Audience, academic_year_start
 from gateway.data_api.cursors import CURSOR_SECRET, InvalidCursor, open_cursor, seal_cursor
 from gateway.data_api.projection import RESOURCES, Kind, granted_fields, project
 from gateway.data_api.reader import Reader, Stored
@@ -51,13 +51,15 @@ class Access:
     token: SchoolToken
     fields: Mapping[str, frozenset[str]]
     audience: Audience
+    range_start: date  # pupils who left before this day are not shown (`consent.audience`)
 
     @classmethod
     def of(cls, token: SchoolToken, today: date) -> Access:
         return cls(
             token=token,
             fields=granted_fields(token.scopes),
-            audience=Audience.of(token.grant.audience, today),
+            audience=Audience.of(token.grant),
+            range_start=academic_year_start(today),
         )
 
     def fields_of(self, resource: str) -> frozenset[str]:
@@ -78,7 +80,7 @@ class Access:
                 str(grant.id),
                 grant.scopes,
                 " ".join(sorted(self.token.scopes)),
-                self.audience.key,
+                self.audience.key(self.range_start),
             )
         )
 
@@ -202,7 +204,7 @@ async def list_records(
 
     visible: frozenset[str] | None = None
     if resource.kind is Kind.CONTACTS:
-        visible = await reader.visible_student_ids(access.audience)
+        visible = await reader.visible_student_ids(access.audience, access.range_start)
         links = await reader.contact_links(change_seq)
         candidates = sorted(links.visible_contacts(visible))
         if after is not None:
@@ -215,6 +217,7 @@ async def list_records(
             resource.name,
             resource.kind,
             access.audience,
+            access.range_start,
             after=after,
             limit=limit + 1,
             updated_since=updated_since,
@@ -222,7 +225,7 @@ async def list_records(
         last = rows[limit - 1].record_id if len(rows) > limit else None
         rows = rows[:limit]
         if resource.kind is Kind.GROUPS and "student_ids" in fields:
-            visible = await reader.visible_student_ids(access.audience)
+            visible = await reader.visible_student_ids(access.audience, access.range_start)
 
     opened = await reader.open(resource.name, rows)
     records = [
@@ -270,22 +273,28 @@ async def read_record(
     visible: frozenset[str] | None = None
     if record_id is None:
         rows = await reader.page(
-            resource.name, resource.kind, access.audience, after=None, limit=1, updated_since=None
+            resource.name,
+            resource.kind,
+            access.audience,
+            access.range_start,
+            after=None,
+            limit=1,
+            updated_since=None,
         )
         row = rows[0] if rows else None
     elif resource.kind is Kind.CONTACTS:
-        visible = await reader.visible_student_ids(access.audience)
+        visible = await reader.visible_student_ids(access.audience, access.range_start)
         links = await reader.contact_links(change_seq)
         linked = links.pupils_of_contact.get(record_id, frozenset())
-        row = await reader.one(resource.name, resource.kind, access.audience, record_id)
+        row = await reader.one(resource.name, resource.kind, access.audience, access.range_start, record_id)
         if linked.isdisjoint(visible):
             row = None
     else:
-        row = await reader.one(resource.name, resource.kind, access.audience, record_id)
+        row = await reader.one(resource.name, resource.kind, access.audience, access.range_start, record_id)
     if row is None:
         raise NotFound(f"No {resource.title.lower()} record with this id is visible to this app.")
     if resource.kind is Kind.GROUPS and "student_ids" in fields:
-        visible = await reader.visible_student_ids(access.audience)
+        visible = await reader.visible_student_ids(access.audience, access.range_start)
     (opened,) = await reader.open(resource.name, [row])
     record = _out(opened, resource.name, fields, row, visible)
     await log_access(session, access, [delivered(resource.name, [record])], request_id)

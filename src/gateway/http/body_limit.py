@@ -11,7 +11,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.errors import framework_error
+from gateway.http.error_responses import framework_error
 
 TOO_LARGE_DETAIL = "The request body is larger than this endpoint accepts."
 

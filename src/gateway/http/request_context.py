@@ -12,7 +12,7 @@ import time
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.errors import unexpected_error
+from gateway.http.error_responses import unexpected_error
 from gateway.observability.metrics import UNMATCHED_ROUTE, Metrics
 from gateway.observability.request_id import REQUEST_ID_HEADER, bind_request_id, choose_request_id
 

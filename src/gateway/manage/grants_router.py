@@ -13,6 +13,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from gateway.consent import choices, grants
+from gateway.consent.grants import MAX_PAGE, GrantView
+from gateway.consent.repository import GrantState
+from gateway.consent.rules import Narrowing
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON
@@ -20,8 +24,6 @@ from gateway.http.content_type import require_json
 from gateway.keys.dependencies import KeyringDep
 from gateway.manage.auth import PrincipalDep
 from gateway.manage.grants_schemas import GrantList, GrantOut, NarrowIn, grant_out, summary_out
-from gateway.oauth import grant_changes
-from gateway.oauth.grant_changes import MAX_PAGE, GrantState, GrantView, Narrowing
 
 router = APIRouter(prefix="/manage/v1/grants", tags=["manage"], dependencies=[Depends(require_json)])
 
@@ -41,7 +43,7 @@ GrantId = Annotated[uuid.UUID, Path(description="The grant's id, as listed.")]
 
 async def _out(view: GrantView, session: SessionDep, ring: KeyringDep) -> GrantOut:
     groups = view.audience.groups
-    names = await grant_changes.group_names(session, ring, view.grant.school_id) if groups else {}
+    names = await choices.group_names(session, ring, view.grant.school_id) if groups else {}
     return grant_out(view, names)
 
 
@@ -62,9 +64,7 @@ async def list_grants(
         str | None, Query(max_length=200, description="`next_cursor` of the page before.")
     ] = None,
 ) -> GrantList:
-    page = await grant_changes.list_grants(
-        session, principal.school_id, state=state, limit=limit, cursor=cursor
-    )
+    page = await grants.list_grants(session, principal.school_id, state=state, limit=limit, cursor=cursor)
     return GrantList(grants=[summary_out(row) for row in page.grants], next_cursor=page.next_cursor)
 
 
@@ -77,7 +77,7 @@ async def list_grants(
 async def read_grant(
     grant_id: GrantId, session: SessionDep, ring: KeyringDep, principal: PrincipalDep
 ) -> GrantOut:
-    view = await grant_changes.read_grant(session, principal.school_id, grant_id, now=utcnow())
+    view = await grants.read_grant(session, principal.school_id, grant_id, now=utcnow())
     return await _out(view, session, ring)
 
 
@@ -106,7 +106,7 @@ async def read_grant(
 async def narrow_grant(
     grant_id: GrantId, body: NarrowIn, session: SessionDep, ring: KeyringDep, principal: PrincipalDep
 ) -> GrantOut:
-    view = await grant_changes.narrow(
+    view = await grants.narrow(
         session,
         ring,
         principal.school_id,
@@ -131,7 +131,5 @@ async def narrow_grant(
 async def revoke_grant(
     grant_id: GrantId, session: SessionDep, ring: KeyringDep, principal: PrincipalDep
 ) -> GrantOut:
-    view = await grant_changes.revoke(
-        session, principal.school_id, grant_id, actor=principal.actor, now=utcnow()
-    )
+    view = await grants.revoke(session, principal.school_id, grant_id, actor=principal.actor, now=utcnow())
     return await _out(view, session, ring)

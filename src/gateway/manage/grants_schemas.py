@@ -9,8 +9,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from gateway.oauth.consent import Audience
-from gateway.oauth.grant_changes import MAX_AUDIENCE_IDS, GrantSummary, GrantView
+from gateway.consent.audience import Audience
+from gateway.consent.grants import GrantSummary, GrantView
+from gateway.consent.rules import MAX_AUDIENCE_IDS
 from gateway.scopes import SCOPE_NAMES
 
 # An MIS record id, as the connector accepts them (`mis.validation`).
@@ -131,10 +132,7 @@ class NarrowIn(BaseModel):
         if self.audience is None:
             return None
         groups = self.audience.groups
-        return Audience(
-            None if groups is None else tuple(dict.fromkeys(groups)),
-            tuple(dict.fromkeys(self.audience.exclude)),
-        )
+        return Audience.chosen(groups, self.audience.exclude)
 
 
 def _app(summary: GrantSummary) -> AppOut:
@@ -177,9 +175,11 @@ def grant_out(view: GrantView, group_names: dict[str, str]) -> GrantOut:
             kind="school" if audience.groups is None else "groups",
             groups=None
             if audience.groups is None
-            else [AudienceGroupOut(id=group, name=group_names.get(group)) for group in audience.groups],
+            else [
+                AudienceGroupOut(id=group, name=group_names.get(group)) for group in audience.sorted_groups
+            ],
             excluded_count=len(audience.exclude),
-            excluded_student_ids=list(audience.exclude),
+            excluded_student_ids=list(audience.sorted_exclude),
         ),
         created_at=grant.created_at,
         updated_at=grant.updated_at,

@@ -6,11 +6,11 @@
 2. Verify it as RFC 9068 §4 requires (`verify_access_token`, against the published signing keys).
 3. Count the request against the token's rate limit (`http.api_limits`, keyed by `jti`): over it, 429
    with Retry-After, before any database work.
-4. Load, in ONE indexed query, the state that can end a token early: for a school token the live grant
-   (by id, for the school and client the token names) with the token's own row left-joined; for an
-   app-level token the app with the token's revocation row, if any. So a revoked grant, a disconnected
-   app or a revoked token is refused on the very next request, on every process. Nothing of it is
-   cached between requests.
+4. Decide whether it may be used now (`oauth.presented.state_of`: one indexed query, then the pure
+   `tokens.state.decide` that introspection uses too): its app, its grant (live, for the school and
+   client the token names), its own row (recorded at issue, not revoked). So a revoked grant, a
+   disconnected app or a revoked token is refused on the very next request, on every process. Nothing
+   of it is cached between requests.
 
 Every refusal is 401 with `WWW-Authenticate: Bearer realm="gateway", error="invalid_token"` (§3, §3.1) and
 the same problem+json body: the client is never told which check failed. The reason is logged, the token
@@ -27,26 +27,23 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Final
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2AuthorizationCodeBearer
-from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.apps.models import App
+from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.errors import BadRequest, Forbidden, Unauthorized
 from gateway.http.api_limits import spend
-from gateway.oauth.models import Grant, IssuedAccessToken
-from gateway.oauth.presented_tokens import verify_ours
-from gateway.schools.models import School
+from gateway.oauth.presented import state_of
 from gateway.scopes import SCOPES
 from gateway.settings import Settings
 from gateway.tokens.access_tokens import AccessTokenClaims, InvalidAccessToken
+from gateway.tokens.verification import verify_ours
 
 log = logging.getLogger(__name__)
 
@@ -161,17 +158,6 @@ class AppToken:
     expires_at: datetime
 
 
-class StateReason(StrEnum):
-    """Why a well-signed token was refused after loading its state (for logs, never for the client)."""
-
-    INVALID_IDS = "invalid_ids"
-    GRANT_NOT_FOUND = "grant_not_found"  # no such grant for this school and client (or the app is gone)
-    GRANT_REVOKED = "grant_revoked"
-    TOKEN_NOT_RECORDED = "token_not_recorded"  # every school token is recorded at issue  # noqa: S105
-    TOKEN_REVOKED = "token_revoked"  # noqa: S105
-    APP_NOT_FOUND = "app_not_found"
-
-
 def _refused(reason: str, claims: AccessTokenClaims | None = None) -> InvalidToken:
     fields = {"reason": reason}
     if claims is not None:
@@ -216,7 +202,7 @@ async def authenticate(
     session: AsyncSession, token: str, *, issuer: str, now: datetime
 ) -> SchoolToken | AppToken:
     """Verify `token` and load its live state (one query), or raise `InvalidToken`."""
-    return await live_state(session, await verified_claims(session, token, issuer=issuer, now=now))
+    return await live_state(session, await verified_claims(session, token, issuer=issuer, now=now), now=now)
 
 
 async def verified_claims(
@@ -229,74 +215,31 @@ async def verified_claims(
         raise _refused(exc.reason) from None
 
 
-async def live_state(session: AsyncSession, claims: AccessTokenClaims) -> SchoolToken | AppToken:
-    """The token's grant (or app) as the database has it now, or `InvalidToken`."""
-    if claims.school_id is None:
-        return await _app_token(session, claims)
-    return await _school_token(session, claims)
-
-
-async def _school_token(session: AsyncSession, claims: AccessTokenClaims) -> SchoolToken:
-    try:
-        grant_id, school_id = uuid.UUID(str(claims.grant_id)), uuid.UUID(str(claims.school_id))
-    except ValueError:
-        raise _refused(StateReason.INVALID_IDS, claims) from None
-    # Primary-key lookups throughout: grants.id, apps.client_id (unique), access_tokens.jti, schools.id.
-    row = (
-        await session.execute(
-            select(Grant, IssuedAccessToken.jti, IssuedAccessToken.revoked_at, School.change_seq)
-            .join(App, App.id == Grant.app_id)
-            .join(School, School.id == Grant.school_id)
-            .outerjoin(
-                IssuedAccessToken,
-                and_(IssuedAccessToken.jti == claims.jti, IssuedAccessToken.grant_id == Grant.id),
-            )
-            .where(Grant.id == grant_id, Grant.school_id == school_id, App.client_id == claims.client_id)
+async def live_state(
+    session: AsyncSession, claims: AccessTokenClaims, *, now: datetime
+) -> SchoolToken | AppToken:
+    """The token as the database has it now (`presented.state_of`, one query), or `InvalidToken`."""
+    state = await state_of(session, claims, client_id=claims.client_id, now=now)
+    if state.verdict.refusal is not None:
+        raise _refused(state.verdict.refusal, claims)
+    assert state.app is not None  # an active verdict has found the app
+    if state.grant is None:
+        return AppToken(
+            client_id=claims.client_id,
+            app_id=state.app.id,
+            scopes=state.verdict.scopes,
+            jti=claims.jti,
+            expires_at=claims.expires_at,
         )
-    ).one_or_none()
-    if row is None:
-        raise _refused(StateReason.GRANT_NOT_FOUND, claims)
-    grant, recorded_jti, revoked_at, change_seq = row
-    if grant.revoked_at is not None:
-        raise _refused(StateReason.GRANT_REVOKED, claims)
-    if recorded_jti is None:
-        raise _refused(StateReason.TOKEN_NOT_RECORDED, claims)
-    if revoked_at is not None:
-        raise _refused(StateReason.TOKEN_REVOKED, claims)
     return SchoolToken(
         client_id=claims.client_id,
-        app_id=grant.app_id,
-        school_id=grant.school_id,
-        grant=grant,
-        scopes=frozenset(claims.scopes) & grant.scope_set,
+        app_id=state.grant.app_id,
+        school_id=state.grant.school_id,
+        grant=state.grant,
+        scopes=state.verdict.scopes,
         jti=claims.jti,
         expires_at=claims.expires_at,
-        change_seq=int(change_seq or 0),
-    )
-
-
-async def _app_token(session: AsyncSession, claims: AccessTokenClaims) -> AppToken:
-    row = (
-        await session.execute(
-            select(App.id, IssuedAccessToken.revoked_at)
-            .outerjoin(
-                IssuedAccessToken,
-                and_(IssuedAccessToken.jti == claims.jti, IssuedAccessToken.app_id == App.id),
-            )
-            .where(App.client_id == claims.client_id)
-        )
-    ).one_or_none()
-    if row is None:
-        raise _refused(StateReason.APP_NOT_FOUND, claims)
-    app_id, revoked_at = row
-    if revoked_at is not None:
-        raise _refused(StateReason.TOKEN_REVOKED, claims)
-    return AppToken(
-        client_id=claims.client_id,
-        app_id=app_id,
-        scopes=frozenset(claims.scopes),
-        jti=claims.jti,
-        expires_at=claims.expires_at,
+        change_seq=state.change_seq,
     )
 
 
@@ -338,9 +281,10 @@ async def access_token(
 ) -> SchoolToken | AppToken:
     settings: Settings = request.app.state.settings
     token = await presented_token(request)
-    claims = await verified_claims(session, token, issuer=settings.issuer, now=utcnow())
+    now = utcnow()
+    claims = await verified_claims(session, token, issuer=settings.issuer, now=now)
     await spend(request, response, claims.jti)
-    return await live_state(session, claims)
+    return await live_state(session, claims, now=now)
 
 
 async def school_token(

@@ -1,6 +1,6 @@
 """OAuth errors (RFC 6749 §4.1.2.1 and §5.2): an `error` code and a human `error_description`.
 
-Raised by the authorisation server's services; `gateway.errors.install_error_handlers` turns one into RFC
+Raised by the authorisation server's services; `gateway.http.error_responses` turns one into RFC
 6749 JSON with `Cache-Control: no-store`. Authorization-endpoint errors that can be redirected are
 redirected by the authorize router instead (with `state` and `iss`, RFC 9207).
 """

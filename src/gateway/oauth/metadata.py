@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.apps.models import AuthMethod
+from gateway.oauth.grant_types.base import GrantType
 from gateway.scopes import SCOPE_NAMES
 from gateway.settings import Settings
 
@@ -21,7 +22,7 @@ PATH: Final = "/.well-known/oauth-authorization-server"
 CACHE_CONTROL: Final = "public, max-age=300"
 ALL_METHODS: Final = [method.value for method in AuthMethod]
 CONFIDENTIAL_METHODS: Final = [method.value for method in AuthMethod if method.confidential]
-GRANT_TYPES: Final = ["authorization_code", "refresh_token", "client_credentials"]
+GRANT_TYPES: Final = GrantType.names()
 
 
 class AuthorizationServerMetadata(BaseModel):

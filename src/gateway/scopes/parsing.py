@@ -169,3 +169,12 @@ def format_scopes(scopes: Iterable[str]) -> str:
     `parse_scope_string(format_scopes(s)) == frozenset(s)` for any set of known names.
     """
     return " ".join(sort_scopes(scopes))
+
+
+def effective_scopes(asked: Iterable[str], granted: Iterable[str]) -> frozenset[str]:
+    """What a token (or code, or refresh) may use now: the scopes it carries ∩ those the grant holds now.
+
+    The one rule behind "a narrowed grant narrows every token already issued" (SPEC §3.5): the bearer
+    check, introspection, code exchange, refresh and consent all apply it.
+    """
+    return frozenset(asked) & frozenset(granted)

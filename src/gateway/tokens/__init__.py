@@ -1,21 +1,6 @@
-"""Tokens (SPEC §3.4): RFC 9068 JWT access tokens signed with the rotating ES256 keys, and the JWKS."""
+"""The token lifecycle (SPEC §3.4): codes and PKCE, refresh rotation, access-token minting and
+verification, family revocation, and the one decision on whether a presented access token may be used.
 
-from gateway.tokens.access_tokens import (
-    ACCESS_TOKEN_LIFETIME_SECONDS,
-    LEEWAY_SECONDS,
-    AccessTokenClaims,
-    InvalidAccessToken,
-    RejectReason,
-    mint_access_token,
-    verify_access_token,
-)
-
-__all__ = [
-    "ACCESS_TOKEN_LIFETIME_SECONDS",
-    "LEEWAY_SECONDS",
-    "AccessTokenClaims",
-    "InvalidAccessToken",
-    "RejectReason",
-    "mint_access_token",
-    "verify_access_token",
-]
+Modules: `models` (what is stored), `codes`, `pkce`, `refresh`, `issuance`, `access_tokens` (pure RFC 9068),
+`verification`, `state` (pure: is this token usable now?), `families`, `signing_key`, `hashing`.
+"""

@@ -1,8 +1,9 @@
 """`/consent/<request id>`: the Data Access Request page a school admin approves or denies (SPEC §3.3, §9).
 
-Thin: `oauth.consent` decides. Signed-out admins go to sign-in and come back here. Form names are an
-interface (SPEC §9): `scope` per optional scope, `confirm_sensitive` per sensitive scope, `decision`
-(`approve` | `deny`); also `audience` (`school` | `groups`), `group` and `exclude_student`.
+Thin: `consent.decisions` and `consent.rules` decide. Signed-out admins go to sign-in and come back here.
+Form names are an interface (SPEC §9): `scope` per optional scope, `confirm_sensitive` per sensitive
+scope, `decision` (`approve` | `deny`); also `audience` (`school` | `groups`), `group` and
+`exclude_student`.
 A wrong approval is shown again with the admin's choices kept (422); a decision ends with a 303.
 """
 
@@ -17,17 +18,19 @@ from starlette.datastructures import FormData
 from gateway.accounts.errors import SessionInvalid
 from gateway.accounts.pages import IssuerDep, see_other, session_form, signed_in
 from gateway.accounts.sessions import Stage
+from gateway.consent import decisions, requests, rules
+from gateway.consent.decisions import WrongSchool
+from gateway.consent.requests import RequestGone
+from gateway.consent.rules import ConsentView, Decision
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.http.security_headers import DEFAULT_CSP
 from gateway.keys.dependencies import KeyringDep
-from gateway.oauth import consent
-from gateway.oauth.consent import ConsentView, Decision, RequestGone, WrongSchool
 from gateway.web.templates import render
 
 router = APIRouter(include_in_schema=False)
 
-MAX_FORM_FIELDS: Final = 2 * consent.MAX_AUDIENCE_IDS + 100
+MAX_FORM_FIELDS: Final = 2 * rules.MAX_AUDIENCE_IDS + 100
 MAX_VALUE_LENGTH: Final = 100
 TITLE: Final = "Share school data with an app?"
 
@@ -78,7 +81,7 @@ async def consent_form(
 ) -> Response:
     now = utcnow()
     try:
-        pending = await consent.open_pending(session, request_id, now=now)
+        pending = await requests.open_pending(session, request_id, now=now)
     except RequestGone:
         return _gone(request)
     try:
@@ -86,9 +89,9 @@ async def consent_form(
     except SessionInvalid:
         return see_other(f"/login?next=/consent/{pending.id}")
     try:
-        view = await consent.load(session, ring, pending, admin, now=now)
+        view = await decisions.load(session, ring, pending, admin, now=now)
     except WrongSchool:
-        return see_other(await consent.refuse_for_school(session, pending, issuer=iss, now=now))
+        return see_other(await decisions.refuse_for_school(session, pending, issuer=iss, now=now))
     except RequestGone:
         return _gone(request)
     return _page(
@@ -97,8 +100,8 @@ async def consent_form(
         record.csrf_token,
         Decision(
             audience_kind="groups" if view.audience.groups is not None else "school",
-            groups=view.audience.groups or (),
-            exclude=view.audience.exclude,
+            groups=view.audience.sorted_groups,
+            exclude=view.audience.sorted_exclude,
         ),
         [],
     )
@@ -126,23 +129,23 @@ async def consent_decision(
 ) -> Response:
     now = utcnow()
     try:
-        pending = await consent.open_pending(session, request_id, now=now)
+        pending = await requests.open_pending(session, request_id, now=now)
     except RequestGone:
         return _gone(request)
     record, admin = await signed_in(request, session, Stage.FULL)
     choice, decision = _decision(await session_form(request, record, max_fields=MAX_FORM_FIELDS))
     try:
         # A refusal needs no audience choices: do not decrypt the school's groups and pupils for it.
-        view = await consent.load(session, ring, pending, admin, now=now, choices=choice != "deny")
+        view = await decisions.load(session, ring, pending, admin, now=now, choices=choice != "deny")
         if choice == "deny":
-            return see_other(await consent.deny(session, view, issuer=iss, now=now))
+            return see_other(await decisions.deny(session, view, issuer=iss, now=now))
         if choice != "approve":
             return _page(request, view, record.csrf_token, decision, ["Choose Allow access or Deny."])
-        problems = consent.check(view, decision)
+        problems = rules.check(view, decision)
         if problems:
             return _page(request, view, record.csrf_token, decision, problems)
-        return see_other(await consent.approve(session, view, decision, issuer=iss, now=now))
+        return see_other(await decisions.approve(session, view, decision, issuer=iss, now=now))
     except WrongSchool:
-        return see_other(await consent.refuse_for_school(session, pending, issuer=iss, now=now))
+        return see_other(await decisions.refuse_for_school(session, pending, issuer=iss, now=now))
     except RequestGone:
         return _gone(request)

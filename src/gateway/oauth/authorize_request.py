@@ -1,5 +1,5 @@
-"""Checking an authorization request (RFC 6749 §4.1.1, RFC 7636, RFC 9700 §2.1, §4.1) and keeping it
-until an admin decides (SPEC §3.2).
+"""Checking an authorization request (RFC 6749 §4.1.1, RFC 7636, RFC 9700 §2.1, §4.1) before it is kept
+for an admin's decision (`consent.requests`, SPEC §3.2).
 
 Two kinds of error, in this order:
 - `UnsafeRequest`: the client or the redirect URI cannot be trusted, so the browser must not be sent
@@ -15,24 +15,23 @@ refused (RFC 6749 §3.1: "MUST NOT be included more than once").
 
 from __future__ import annotations
 
-import re
 import secrets
 import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Final
-from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.apps.models import App
+from gateway.consent.models import STATE_MAX_LENGTH
+from gateway.consent.rules import required_scopes
 from gateway.oauth.errors import InvalidRequest, InvalidScope, OAuthError, UnsupportedResponseType
-from gateway.oauth.models import STATE_MAX_LENGTH, AuthorizationRequest
 from gateway.schools.models import School
-from gateway.scopes import ALWAYS_GRANTED, ScopeError, expand, format_scopes, parse_scope_string
+from gateway.scopes import ALWAYS_GRANTED, ScopeError, format_scopes, parse_scope_string
+from gateway.tokens.pkce import is_s256_challenge
 
 PARAMETERS: Final = frozenset(
     {
@@ -46,10 +45,7 @@ PARAMETERS: Final = frozenset(
         "school_id",
     }
 )
-REQUEST_LIFETIME: Final = timedelta(minutes=10)
-"""How long an admin has to sign in and decide before the app must start again."""
 PARAMETER_MAX_LENGTH: Final = 2000
-_CHALLENGE: Final = re.compile(r"[A-Za-z0-9_-]{43}")  # BASE64URL(SHA-256(verifier)), RFC 7636 §4.2
 
 
 class UnsafeRequest(Exception):
@@ -80,13 +76,6 @@ class CheckedRequest:
     """What the app asks for: its registered required scopes (with what they imply) and the optional
     scopes it asked for this time."""
     school_id: uuid.UUID | None
-
-
-def redirect_location(redirect_uri: str, parameters: dict[str, str | None], *, issuer: str) -> str:
-    """The redirect URI with the response parameters added to its query (RFC 6749 §4.1.2, RFC 9207)."""
-    values = {name: value for name, value in parameters.items() if value is not None} | {"iss": issuer}
-    separator = "&" if "?" in redirect_uri else "?"
-    return redirect_uri + separator + urlencode(values)
 
 
 def _single_values(items: Sequence[tuple[str, str]]) -> tuple[dict[str, str], set[str]]:
@@ -162,13 +151,13 @@ def _checked_challenge(values: dict[str, str]) -> str | OAuthError:
         return InvalidRequest("PKCE is required: send code_challenge and code_challenge_method=S256.")
     if method != "S256":  # RFC 7636 §4.4.1; `plain` (and the default when absent) is refused
         return InvalidRequest("code_challenge_method must be S256.")
-    if not _CHALLENGE.fullmatch(challenge):
+    if not is_s256_challenge(challenge):
         return InvalidRequest("code_challenge must be 43 base64url characters (an S256 hash).")
     return challenge
 
 
 def _checked_scopes(app: App, scope: str | None) -> frozenset[str] | OAuthError:
-    required = expand(parse_scope_string(app.required_scopes))
+    required = required_scopes(app)
     optional = parse_scope_string(app.optional_scopes)
     if scope is None:
         return required | optional
@@ -192,22 +181,3 @@ async def _checked_school(session: AsyncSession, school_id: str | None) -> uuid.
     if await session.get(School, parsed) is None:
         return InvalidRequest("school_id is not a school id.")
     return parsed
-
-
-async def keep_request(
-    session: AsyncSession, checked: CheckedRequest, *, now: datetime
-) -> AuthorizationRequest:
-    """Store the checked request for the consent page; its id is the only thing the browser carries."""
-    pending = AuthorizationRequest(
-        id=secrets.token_urlsafe(32),
-        app_id=checked.app.id,
-        redirect_uri=checked.redirect_uri,
-        state=checked.state,
-        code_challenge=checked.code_challenge,
-        scopes=format_scopes(checked.scopes),
-        school_id=checked.school_id,
-        expires_at=now + REQUEST_LIFETIME,
-    )
-    session.add(pending)
-    await session.flush()
-    return pending

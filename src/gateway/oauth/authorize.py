@@ -1,8 +1,8 @@
 """`GET /oauth/authorize` (RFC 6749 §4.1.1 with PKCE, RFC 7636; RFC 9207 `iss`): check, keep, send to consent.
 
-Thin: `oauth.authorization` checks the request. Errors in `client_id` or `redirect_uri` are shown on a page;
-every other error goes back to the app's redirect URI. A good request is kept server-side and the browser
-goes to `/consent/<id>` (sign-in first if needed).
+Thin: `oauth.authorize_request` checks the request and `consent.requests` keeps it. Errors in `client_id`
+or `redirect_uri` are shown on a page; every other error goes back to the app's redirect URI. A good
+request is kept server-side and the browser goes to `/consent/<id>` (sign-in first if needed).
 """
 
 from __future__ import annotations
@@ -13,15 +13,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from gateway.accounts.pages import IssuerDep
+from gateway.consent.requests import keep_request, redirect_location
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
-from gateway.oauth.authorization import (
+from gateway.oauth.authorize_request import (
     PARAMETER_MAX_LENGTH,
     RedirectableError,
     UnsafeRequest,
     check_request,
-    keep_request,
-    redirect_location,
 )
 from gateway.scopes import SCOPE_NAMES
 from gateway.web.templates import render
@@ -119,7 +118,16 @@ async def authorize(request: Request, session: SessionDep, iss: IssuerDep) -> Re
         return RedirectResponse(
             redirect_location(failed.redirect_uri, parameters, issuer=iss), status_code=302
         )
-    pending = await keep_request(session, checked, now=utcnow())
+    pending = await keep_request(
+        session,
+        app_id=checked.app.id,
+        redirect_uri=checked.redirect_uri,
+        state=checked.state,
+        code_challenge=checked.code_challenge,
+        scopes=checked.scopes,
+        school_id=checked.school_id,
+        now=utcnow(),
+    )
     return RedirectResponse(f"/consent/{pending.id}", status_code=302)
 
 

@@ -20,10 +20,10 @@ from joserfc.jwk import ECKey
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.db.read_only import NeedsWrite, is_read_only
 from gateway.keys.keyring import Keyring
 from gateway.keys.models import SigningKey
 from gateway.keys.signing import ensure_signing_key, private_key
-from gateway.oauth.read_only import NeedsWrite, is_read_only
 from gateway.tokens.access_tokens import ALGORITHM
 
 RECHECK_SECONDS: Final = 5.0

@@ -1,0 +1,93 @@
+"""Authorization requests waiting for a school admin (SPEC §3.2, §3.3; RFC 6749 §4.1.1, §4.1.2, RFC 9207).
+
+`/oauth/authorize` checks a request and keeps it here; the browser carries only its id to
+`/consent/<id>`. A request lives `REQUEST_LIFETIME` and is answered at most once (`complete`, a guarded
+UPDATE: a second submission from another tab, or a replay, is refused). The answer goes back to the
+app's redirect URI with the response parameters and `iss`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Final
+from urllib.parse import urlencode
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.consent.models import REQUEST_ID_LENGTH, AuthorizationRequest
+from gateway.db.guarded import changed_rows
+from gateway.scopes import format_scopes
+
+REQUEST_LIFETIME: Final = timedelta(minutes=10)
+"""How long an admin has to sign in and decide before the app must start again."""
+
+
+class RequestGone(Exception):
+    """The request is unknown, expired or already answered: the app must start again."""
+
+
+def redirect_location(redirect_uri: str, parameters: dict[str, str | None], *, issuer: str) -> str:
+    """The redirect URI with the response parameters added to its query (RFC 6749 §4.1.2, RFC 9207)."""
+    values = {name: value for name, value in parameters.items() if value is not None} | {"iss": issuer}
+    separator = "&" if "?" in redirect_uri else "?"
+    return redirect_uri + separator + urlencode(values)
+
+
+def denied_location(pending: AuthorizationRequest, *, issuer: str, description: str) -> str:
+    return redirect_location(
+        pending.redirect_uri,
+        {"error": "access_denied", "error_description": description, "state": pending.state},
+        issuer=issuer,
+    )
+
+
+async def keep_request(
+    session: AsyncSession,
+    *,
+    app_id: uuid.UUID,
+    redirect_uri: str,
+    state: str | None,
+    code_challenge: str,
+    scopes: Iterable[str],
+    school_id: uuid.UUID | None,
+    now: datetime,
+) -> AuthorizationRequest:
+    """Store a checked request for the consent page; its id is the only thing the browser carries."""
+    pending = AuthorizationRequest(
+        id=secrets.token_urlsafe(32),
+        app_id=app_id,
+        redirect_uri=redirect_uri,
+        state=state,
+        code_challenge=code_challenge,
+        scopes=format_scopes(scopes),
+        school_id=school_id,
+        expires_at=now + REQUEST_LIFETIME,
+    )
+    session.add(pending)
+    await session.flush()
+    return pending
+
+
+async def open_pending(session: AsyncSession, request_id: str, *, now: datetime) -> AuthorizationRequest:
+    """The request still waiting for an answer, or `RequestGone`."""
+    too_long = len(request_id) > REQUEST_ID_LENGTH
+    pending = None if too_long else await session.get(AuthorizationRequest, request_id)
+    if pending is None or pending.completed_at is not None or pending.expires_at <= now:
+        raise RequestGone
+    return pending
+
+
+async def complete(session: AsyncSession, pending: AuthorizationRequest, now: datetime) -> None:
+    """Mark the request answered, once: a second submission (another tab, a replay) is `RequestGone`."""
+    done = await changed_rows(
+        session,
+        update(AuthorizationRequest)
+        .where(AuthorizationRequest.id == pending.id, AuthorizationRequest.completed_at.is_(None))
+        .values(completed_at=now),
+    )
+    if not done:
+        raise RequestGone
