@@ -7,6 +7,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
+COPY migrations ./migrations
 RUN python -m venv /opt/gateway \
  && /opt/gateway/bin/pip install --upgrade pip \
  && /opt/gateway/bin/pip install .

@@ -11,12 +11,25 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def migrations_dir() -> Path:
+    """The Alembic scripts (env.py, versions/): kept in the repository's top-level `migrations/`.
+
+    A built wheel carries them inside the package, as `gateway/migrations/` (pyproject.toml's
+    `[tool.hatch.build.targets.wheel.force-include]`); a source checkout or an editable install, whose
+    package is `<repo>/src/gateway`, reads `<repo>/migrations` itself.
+    """
+    for candidate in (_PACKAGE_DIR / "migrations", _PACKAGE_DIR.parent.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise RuntimeError(f"no Alembic migrations beside the package at {_PACKAGE_DIR}: an incomplete install")
 
 
 def alembic_config() -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     return config
 
 
