@@ -1,7 +1,7 @@
 """The authorisation log (SPEC §4): append-only, hash-chained per school, verified by `gateway audit verify`.
 
 `chain` is the pure hash chain; `events` the closed set of event types and actors; `details` what an event
-may say; `service` records, lists and verifies; `cli` is the operator's command (imported by gateway.cli).
+may say; `service` records, lists and verifies. The operator's command is `gateway.cli.audit`.
 """
 
 from gateway.audit.chain import (

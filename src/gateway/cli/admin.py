@@ -1,4 +1,4 @@
-"""Operator commands that create or change things: schools, connector keys, the master key."""
+"""Operator commands that create or change things: schools, admins, connector keys, developers, keys."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.accounts import service as accounts
-from gateway.cli import CommandFailed, command_settings, emit, fail_cleanly, main, run_in_transaction
+from gateway.cli.common import CommandFailed, command_settings, emit, fail_cleanly, run_in_transaction
 from gateway.connector import keys as connector_keys
 from gateway.db.base import utcnow
 from gateway.developers import service as developers
@@ -24,7 +24,7 @@ JSON_OPTION = click.option(
 )
 
 
-@main.group()
+@click.group()
 def school() -> None:
     """Schools (tenants)."""
 
@@ -92,7 +92,7 @@ def school_require_totp(school_ref: str, off: bool) -> None:
     click.echo(f"{name}: second factor {'optional' if off else 'required'} for admins")
 
 
-@main.group()
+@click.group()
 def admin() -> None:
     """School admins."""
 
@@ -161,7 +161,7 @@ def admin_disable(email: str) -> None:
     click.echo(f"disabled {email.strip().lower()}")
 
 
-@main.group()
+@click.group()
 def connector() -> None:
     """Connector keys for MIS sync."""
 
@@ -224,7 +224,7 @@ def connector_list_keys(school_ref: str) -> None:
     click.echo("\n".join(run_in_transaction(settings, work)) or "no connector keys")
 
 
-@main.group()
+@click.group()
 def keys() -> None:
     """Key management."""
 
@@ -264,7 +264,7 @@ def rotate_master(new_key_env: str) -> None:
     )
 
 
-@main.group()
+@click.group()
 def developer() -> None:
     """App developers and their keys for /developer/v1."""
 

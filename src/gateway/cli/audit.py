@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from gateway.audit.service import ChainReport, UnreadableEvent, verify
-from gateway.cli import CommandFailed, DatabaseUnavailable, command_settings, fail_cleanly, main, safe_url
+from gateway.cli.common import CommandFailed, DatabaseUnavailable, command_settings, fail_cleanly, safe_url
 from gateway.db import migrations
 from gateway.db.engine import create_engine
 from gateway.errors import Problem
@@ -24,7 +24,7 @@ from gateway.settings import Settings
 T = TypeVar("T")
 
 
-@main.group()
+@click.group()
 def audit() -> None:
     """The authorisation log."""
 
@@ -91,7 +91,7 @@ def _as_json(urn: str, report: ChainReport) -> dict[str, Any]:
 
 
 def run_unbounded(settings: Settings, work: Callable[[AsyncEngine], Coroutine[Any, Any, T]]) -> T:
-    """`gateway.cli.run_db` without its overall time limit: a long log takes as long as it takes to
+    """`gateway.cli.common.run_db` without its overall time limit: a long log takes as long as it takes to
     read. Connecting is still bounded by GATEWAY_DB_CONNECT_TIMEOUT_SECONDS."""
 
     async def runner() -> T:

@@ -1,0 +1,31 @@
+"""The `gateway` command for operators and developers (SPEC §1 operator, §9 interfaces).
+
+`main` is the click group behind the `gateway` console script and `python -m gateway`. Each command or
+command group lives in its own module here and is registered below, explicitly, in one place; the modules
+share `common` and never import this package back.
+"""
+
+from __future__ import annotations
+
+import click
+
+from gateway.cli import admin, audit, demo, migrate, openapi, serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """The gateway: OAuth 2 authorisation for UK school data."""
+
+
+main.add_command(serve.serve)
+main.add_command(migrate.migrate)
+main.add_command(openapi.openapi)
+main.add_command(demo.demo)
+main.add_command(admin.school)
+main.add_command(admin.admin)
+main.add_command(admin.connector)
+main.add_command(admin.keys)
+main.add_command(admin.developer)
+main.add_command(audit.audit)
+
+__all__ = ["main"]
