@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +13,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gateway.email.addresses import address_problem
+from gateway.email.smtp_url import parse_smtp_url
+from gateway.hosts import is_loopback_host
 
 MIB = 1024 * 1024
 
@@ -29,18 +30,6 @@ class LogLevel(StrEnum):
     INFO = "INFO"
     WARNING = "WARNING"
     ERROR = "ERROR"
-
-
-def is_loopback_host(host: str | None) -> bool:
-    """True for localhost and loopback addresses: the only places plain http is acceptable."""
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class Settings(BaseSettings):
@@ -136,8 +125,6 @@ class Settings(BaseSettings):
     @classmethod
     def _smtp_url_is_usable(cls, value: SecretStr) -> SecretStr:
         if value.get_secret_value():
-            from gateway.email.smtp_url import parse_smtp_url  # here: it imports is_loopback_host from us
-
             parse_smtp_url(value.get_secret_value())
         return value
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.hosts import is_loopback_host
 from gateway.keys.master import resolve_master_key
-from gateway.settings import Environment, Settings, SettingsError, is_loopback_host, load_settings
+from gateway.settings import Environment, Settings, SettingsError, load_settings
 
 KEY = base64.b64encode(bytes(range(32))).decode()
 

@@ -21,8 +21,8 @@ from gateway.apps.models import (
     AuthMethod,
 )
 from gateway.errors import InvalidInput, field_error
+from gateway.hosts import is_loopback_host
 from gateway.scopes import ALWAYS_GRANTED, ScopeError, expand, format_scopes, parse_scope_string
-from gateway.settings import is_loopback_host
 
 # RFC 3986 characters; anything else (spaces, controls, backslashes, non-ASCII) must be percent-encoded.
 _URI_CHARACTERS: Final = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
