@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from joserfc.jwk import ECKey
@@ -24,12 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.db.base import utcnow
 from gateway.keys.envelope import master_key_id, unwrap, wrap
 from gateway.keys.models import SigningKey
-from gateway.tokens.access_tokens import ACCESS_TOKEN_LIFETIME_SECONDS, ALGORITHM, LEEWAY_SECONDS
+from gateway.keys.signing_policy import ALGORITHM, PUBLISHED_AFTER_RETIREMENT
 
 CURVE = "P-256"
-CLOCK_SKEW = timedelta(seconds=LEEWAY_SECONDS)
-# A retired key stays published for the life of the last token it signed, plus the verifiers' leeway.
-PUBLISHED_AFTER_RETIREMENT = timedelta(seconds=ACCESS_TOKEN_LIFETIME_SECONDS) + CLOCK_SKEW
 CACHE_SECONDS = 30.0
 
 PublicJwk = dict[str, str]

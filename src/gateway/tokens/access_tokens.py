@@ -18,10 +18,11 @@ from joserfc import jws, jwt
 from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import ECKey
 
-ALGORITHM = "ES256"
+from gateway.keys.signing_policy import ALGORITHM, CLOCK_SKEW, SIGNED_TOKEN_LIFETIME
+
 TOKEN_TYPE = "at+jwt"  # noqa: S105 (a media type, not a secret)
-ACCESS_TOKEN_LIFETIME_SECONDS = 900
-LEEWAY_SECONDS = 30
+ACCESS_TOKEN_LIFETIME_SECONDS = int(SIGNED_TOKEN_LIFETIME.total_seconds())  # 900
+LEEWAY_SECONDS = int(CLOCK_SKEW.total_seconds())  # 30
 
 # RFC 9068 §4: `typ` is "at+jwt" or its full media type "application/at+jwt" (media types ignore case).
 _ACCEPTED_TYPES = frozenset({TOKEN_TYPE, f"application/{TOKEN_TYPE}"})
