@@ -23,6 +23,7 @@ from gateway.auth.passwords import CHEAP_TEST_PARAMETERS, PasswordHashing
 from gateway.db import migrations
 from gateway.db.engine import create_engine
 from gateway.db.session import Database
+from gateway.keys.keyring import Keyring
 from gateway.settings import Settings
 from tests.support.databases import backend, throwaway_database
 
@@ -125,6 +126,12 @@ def app(settings: Settings, test_database: Database, master_key_b64: str) -> Fas
         master_key=base64.b64decode(master_key_b64),
         password_hashing=PasswordHashing(CHEAP_TEST_PARAMETERS),
     )
+
+
+@pytest.fixture
+def keyring(master_key_b64: str) -> Keyring:
+    """A keyring on the test master key, as the app has (its caches are its own)."""
+    return Keyring(base64.b64decode(master_key_b64))
 
 
 @pytest.fixture

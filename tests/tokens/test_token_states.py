@@ -209,13 +209,13 @@ async def app_token_of_deleted_app(session: AsyncSession, keyring: Keyring) -> M
 
 # (how the token is made, whether it may be used, the scope introspection reports when it may)
 TABLE: list[tuple[Maker, bool, str | None]] = [
-    (good, True, "groups school students.basic"),
+    (good, True, "school groups students.basic"),
     (expired_within_leeway, False, None),
     (expired_long_ago, False, None),
     (wrong_key, False, None),
     (unknown_jti, False, None),
     (revoked, False, None),
-    (grant_narrowed, True, "groups school"),
+    (grant_narrowed, True, "school groups"),
     (grant_narrowed_to_nothing_of_the_token, False, None),
     (grant_revoked, False, None),
     (app_deleted, False, None),

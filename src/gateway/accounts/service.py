@@ -31,6 +31,7 @@ from gateway.auth.totp import (
     verify_totp,
 )
 from gateway.db.base import utcnow
+from gateway.db.guarded import changed_rows
 from gateway.email.addresses import address_problem
 from gateway.email.outbox import enqueue
 from gateway.errors import Conflict, InvalidInput, NotFound
@@ -232,10 +233,12 @@ async def record_failure(session: AsyncSession, admin: Admin, *, issuer: str) ->
         details={"attempt": attempts},
     )
     if attempts >= MAX_FAILED_ATTEMPTS:
-        locked = await session.execute(
-            update(Admin).where(Admin.id == admin.id, Admin.locked_at.is_(None)).values(locked_at=now)
+        locked = await changed_rows(
+            session,
+            update(Admin).where(Admin.id == admin.id, Admin.locked_at.is_(None)).values(locked_at=now),
+            synchronize="auto",
         )
-        if getattr(locked, "rowcount", 0):
+        if locked:
             await end_all_sessions(session, admin)
             await record_event(
                 session,
@@ -294,13 +297,16 @@ async def _accept_totp(session: AsyncSession, keyring: Keyring, admin: Admin, co
     if step is None:
         return False
     # Guarded: two requests with the same code cannot both pass (no replay inside the window).
-    claimed = await session.execute(
-        update(Admin)
-        .where(Admin.id == admin.id)
-        .where((Admin.totp_last_step.is_(None)) | (Admin.totp_last_step < step))
-        .values(totp_last_step=step)
+    accepted = bool(
+        await changed_rows(
+            session,
+            update(Admin)
+            .where(Admin.id == admin.id)
+            .where((Admin.totp_last_step.is_(None)) | (Admin.totp_last_step < step))
+            .values(totp_last_step=step),
+            synchronize="auto",
+        )
     )
-    accepted = bool(getattr(claimed, "rowcount", 0))
     if accepted:
         await session.refresh(admin)
     return accepted
@@ -340,16 +346,18 @@ async def second_factor(
             accepted = await _accept_totp(session, keyring, admin, code)
         elif normalise_recovery_code(code):
             key = await keyring.secret(session, RECOVERY_CODES)
-            used = await session.execute(
+            used = await changed_rows(
+                session,
                 update(RecoveryCode)
                 .where(
                     RecoveryCode.admin_id == admin.id,
                     RecoveryCode.used_at.is_(None),
                     RecoveryCode.code_hash == hash_recovery_code(key, code),
                 )
-                .values(used_at=utcnow())
+                .values(used_at=utcnow()),
+                synchronize="auto",
             )
-            accepted = bool(getattr(used, "rowcount", 0))
+            accepted = bool(used)
     if not accepted:
         await record_failure(session, admin, issuer=issuer)
         return False

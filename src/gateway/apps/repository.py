@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.apps.models import App
 from gateway.db.base import utcnow
+from gateway.db.guarded import changed_rows
 
 
 class AppRepository:
@@ -48,7 +49,8 @@ class AppRepository:
         One guarded UPDATE, so two rotations racing on the same secret cannot both succeed and leave a
         secret that was shown to someone but works nowhere.
         """
-        result = await self.session.execute(
+        replaced = await changed_rows(
+            self.session,
             update(App)
             .where(
                 App.id == app.id,
@@ -60,7 +62,7 @@ class AppRepository:
                 previous_secret_hash=expected,
                 previous_secret_expires_at=previous_expires_at,
                 updated_at=utcnow(),
-            )
-            .execution_options(synchronize_session="fetch")
+            ),
+            synchronize="fetch",
         )
-        return bool(getattr(result, "rowcount", 0))
+        return bool(replaced)

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db.base import utcnow
+from gateway.db.guarded import changed_rows
 from gateway.developers.models import NAME_MAX_LENGTH, Developer, DeveloperKey
 from gateway.email.addresses import address_problem
 from gateway.errors import Conflict, InvalidInput, Unauthorized
@@ -116,12 +117,13 @@ async def rotate_key(
     session: AsyncSession, keyring: Keyring, caller: AuthenticatedDeveloper
 ) -> tuple[DeveloperKey, str]:
     """Revoke the presenting key and issue its successor, shown once. 401 if the key was revoked meanwhile."""
-    revoked = await session.execute(
+    revoked = await changed_rows(
+        session,
         update(DeveloperKey)
         .where(DeveloperKey.id == caller.key.id, DeveloperKey.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-        .execution_options(synchronize_session="fetch")
+        .values(revoked_at=utcnow()),
+        synchronize="fetch",
     )
-    if not getattr(revoked, "rowcount", 0):
+    if not revoked:
         raise invalid_key()
     return await _new_key(session, keyring, caller.developer)

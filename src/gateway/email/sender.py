@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.db.base import utcnow
+from gateway.db.guarded import changed_rows
 from gateway.email.models import OutboxMessage
 from gateway.email.transports import DeliveryError, Mail, MailTransport
 from gateway.observability.logging import log_fields
@@ -173,7 +174,10 @@ async def purge_finished(
     """Delete messages sent or given up on more than `keep` ago; returns how many."""
     cutoff = (now or utcnow()) - keep
     async with sessions.begin() as session:
-        result = await session.execute(
-            delete(OutboxMessage).where(or_(OutboxMessage.sent_at < cutoff, OutboxMessage.failed_at < cutoff))
+        return await changed_rows(
+            session,
+            delete(OutboxMessage).where(
+                or_(OutboxMessage.sent_at < cutoff, OutboxMessage.failed_at < cutoff)
+            ),
+            synchronize="auto",
         )
-    return int(getattr(result, "rowcount", 0) or 0)

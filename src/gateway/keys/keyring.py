@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.db.guarded import changed_rows
 from gateway.keys.envelope import master_key_id, new_key, unwrap, wrap
 from gateway.keys.models import SchoolKey, ServerSecret, SigningKey
 from gateway.keys.signing import signing_key_purpose
@@ -71,9 +72,11 @@ class Keyring:
 
     async def shred(self, session: AsyncSession, school_id: uuid.UUID) -> int:
         """Delete every data key of the school: all its ciphertext, in every copy, becomes unreadable."""
-        result = await session.execute(delete(SchoolKey).where(SchoolKey.school_id == school_id))
+        deleted = await changed_rows(
+            session, delete(SchoolKey).where(SchoolKey.school_id == school_id), synchronize="auto"
+        )
         self.forget(school_id)
-        return int(getattr(result, "rowcount", 0) or 0)
+        return deleted
 
     def forget(self, school_id: uuid.UUID) -> None:
         self._active.pop(school_id, None)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.db.guarded import changed_rows
 from gateway.manage.models import SchoolApiKey
 
 
@@ -42,17 +43,19 @@ class SchoolApiKeys:
 
     async def revoke(self, prefix: str, at: datetime) -> bool:
         """Revoke a live key in one guarded UPDATE; False if it was already revoked (or is not ours)."""
-        result = await self.session.execute(
-            update(SchoolApiKey)
-            .where(
-                SchoolApiKey.school_id == self.school_id,
-                SchoolApiKey.prefix == prefix,
-                SchoolApiKey.revoked_at.is_(None),
+        return bool(
+            await changed_rows(
+                self.session,
+                update(SchoolApiKey)
+                .where(
+                    SchoolApiKey.school_id == self.school_id,
+                    SchoolApiKey.prefix == prefix,
+                    SchoolApiKey.revoked_at.is_(None),
+                )
+                .values(revoked_at=at),
+                synchronize="fetch",
             )
-            .values(revoked_at=at)
-            .execution_options(synchronize_session="fetch")
         )
-        return bool(getattr(result, "rowcount", 0))
 
 
 async def key_by_prefix(session: AsyncSession, prefix: str) -> SchoolApiKey | None:

@@ -5,7 +5,7 @@ JWK import, plus a query). On the client_credentials path, the hottest of the to
 re-reads only the active kid, at most every `RECHECK_SECONDS`, and unwraps a key only when the kid
 changed. The bound: after a rotation in another process this one signs with the old key for at most
 `RECHECK_SECONDS`; the old key stays published for 15 minutes and 30 s after it was retired
-(`keys.signing.PUBLISHED_AFTER_RETIREMENT`), so those tokens verify for their whole life anyway.
+(`keys.signing_policy.PUBLISHED_AFTER_RETIREMENT`), so those tokens verify for their whole life anyway.
 
 One cache per `Keyring` (so per app and master key): a test's fresh app starts with an empty cache.
 """
@@ -24,7 +24,7 @@ from gateway.db.read_only import NeedsWrite, is_read_only
 from gateway.keys.keyring import Keyring
 from gateway.keys.models import SigningKey
 from gateway.keys.signing import ensure_signing_key, private_key
-from gateway.tokens.access_tokens import ALGORITHM
+from gateway.keys.signing_policy import ALGORITHM
 
 RECHECK_SECONDS: Final = 5.0
 
