@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -135,6 +136,48 @@ async def test_filters_pages_and_isolation(client: httpx.AsyncClient, world: Wor
     assert (
         await client.get(URL, params={"cursor": foreign, "resource": "students"}, headers=headers)
     ).status_code == 400
+
+
+async def test_forged_or_another_schools_cursor_is_refused(client: httpx.AsyncClient, world: World) -> None:
+    owner = await make_account(world.session, "head@cursors.example.org")
+    other = await make_account(world.session, "head@cursors-elsewhere.example.org")
+    await log_rows(world, owner, "client-a", uuid.uuid4(), ["students", "groups", "contacts", "staff"])
+    await log_rows(world, other, "client-a", uuid.uuid4(), ["students", "groups"])
+    headers, other_headers = await school_key(world, owner), await school_key(world, other)
+
+    async def walk(sent: dict[str, str]) -> tuple[list[int], list[str]]:
+        """Every entry id, one per page, and each page's `next_cursor`."""
+        seen: list[int] = []
+        cursors: list[str] = []
+        params: dict[str, Any] = {"limit": 1}
+        while True:
+            response = await client.get(URL, params=params, headers=sent)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            seen += [entry["id"] for entry in body["entries"]]
+            if body["next_cursor"] is None:
+                return seen, cursors
+            cursors.append(body["next_cursor"])
+            params = {"limit": 1, "cursor": body["next_cursor"]}
+
+    seen, cursors = await walk(headers)
+    assert len(seen) == len(set(seen)) == 4
+    _their_seen, their_cursors = await walk(other_headers)
+    body, tag = cursors[0].split(".")
+    refusals = [
+        their_cursors[0],  # valid, but another school's
+        body[:2] + ("A" if body[2] != "A" else "B") + body[3:] + "." + tag,  # one character changed
+        body + "." + tag[::-1],
+        base64.urlsafe_b64encode(str(seen[0]).encode()).rstrip(b"=").decode(),  # an unsealed position
+    ]
+    for cursor in refusals:
+        response = await client.get(URL, params={"limit": 1, "cursor": cursor}, headers=headers)
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [error["parameter"] for error in response.json()["errors"]] == ["cursor"]
+        assert "link" not in response.headers
+    # Nothing else changed: the same pages, the same cursors.
+    assert await walk(headers) == (seen, cursors)
 
 
 async def test_refusals_are_problems(client: httpx.AsyncClient, world: World) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
+from typing import Any
 
 import httpx
 
+from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.errors import PROBLEM_JSON
+from gateway.http.cursors import MAX_CURSOR_LENGTH
 from tests.app_api.conftest import World, bearer
 
 SCHOOLS = "/api/v1/app/schools"
@@ -100,23 +104,85 @@ async def test_unknown_or_repeated_query_parameters_are_400(client: httpx.AsyncC
         assert "\x00" not in response.text
 
 
+def refused_cursor(response: httpx.Response) -> None:
+    """The answer to a cursor this endpoint did not hand out to this app: 400, naming `cursor`."""
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert [error["parameter"] for error in response.json()["errors"]] == ["cursor"]
+    assert "link" not in response.headers
+
+
+async def walk(client: httpx.AsyncClient, token: str, limit: int) -> tuple[list[str], list[str]]:
+    """Every page of the app's list: the grant ids in order, and each page's `next_cursor`."""
+    seen: list[str] = []
+    cursors: list[str] = []
+    params: dict[str, Any] = {"limit": limit}
+    while True:
+        response = await client.get(SCHOOLS, params=params, headers=bearer(token))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        seen += [item["grant_id"] for item in body["schools"]]
+        if body["next_cursor"] is None:
+            return seen, cursors
+        cursors.append(body["next_cursor"])
+        params = {"limit": limit, "cursor": body["next_cursor"]}
+
+
 async def test_bad_cursor_and_limit(client: httpx.AsyncClient, world: World) -> None:
     token = await world.app_token(await world.app())
-    for cursor in ("nope", "A" * 23, "!" * 22, str(uuid.uuid4())):
-        response = await client.get(SCHOOLS, params={"cursor": cursor}, headers=bearer(token.token))
-        assert response.status_code in {400, 422}, cursor
-        assert response.headers["content-type"] == PROBLEM_JSON
+    for cursor in ("nope", "A" * 22, "A" * 23, "!" * 22, str(uuid.uuid4()), "forged.cursor"):
+        refused_cursor(await client.get(SCHOOLS, params={"cursor": cursor}, headers=bearer(token.token)))
+    over_long = "A" * (MAX_CURSOR_LENGTH + 1)
+    response = await client.get(SCHOOLS, params={"cursor": over_long}, headers=bearer(token.token))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
     for limit in ("0", "501", "many"):
         response = await client.get(SCHOOLS, params={"limit": limit}, headers=bearer(token.token))
         assert response.status_code == 422, limit
 
 
-async def test_a_cursor_cannot_reach_another_apps_grants(client: httpx.AsyncClient, world: World) -> None:
+async def test_forged_or_another_apps_cursors_are_refused(client: httpx.AsyncClient, world: World) -> None:
     app, other_app = await world.app(), await world.app("Other App")
-    school = await world.school()
-    await world.grant(school, other_app)
+    ours = [await world.grant(await world.school(), app) for _ in range(3)]
+    theirs = [await world.grant(await world.school(), other_app) for _ in range(3)]
+    token, other_token = await world.app_token(app), await world.app_token(other_app)
+    seen, cursors = await walk(client, token.token, limit=1)
+    their_seen, their_cursors = await walk(client, other_token.token, limit=1)
+    assert sorted(seen) == sorted(str(grant.id) for grant in ours)
+    assert sorted(their_seen) == sorted(str(grant.id) for grant in theirs)
+
+    first = min(ours, key=lambda grant: grant.id)
+    changed = cursors[0][:5] + ("A" if cursors[0][5] != "A" else "B") + cursors[0][6:]
+    refusals = [
+        *their_cursors,  # valid, but another app's
+        base64.urlsafe_b64encode(first.id.bytes).rstrip(b"=").decode(),  # the old unsealed cursor
+        base64.urlsafe_b64encode(uuid.UUID(int=0).bytes).rstrip(b"=").decode(),  # "from the start"
+        changed,  # one character changed
+    ]
+    for cursor in refusals:
+        refused_cursor(
+            await client.get(SCHOOLS, params={"limit": 1, "cursor": cursor}, headers=bearer(token.token))
+        )
+    # Nothing else changed: every grant is still live, and both apps still walk their own lists once each.
+    for grant in ours + theirs:
+        assert await world.is_live(grant)
+    assert await walk(client, token.token, limit=1) == (seen, cursors)
+    assert len(seen) == len(set(seen)) == 3
+    assert (await walk(client, other_token.token, limit=2))[0] == their_seen
+
+
+async def test_a_cursor_made_before_a_grant_ends_still_walks_the_rest(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    app = await world.app()
+    grants = sorted([await world.grant(await world.school(), app) for _ in range(4)], key=lambda g: g.id)
     token = await world.app_token(app)
-    # The smallest possible cursor: everything after it, but still only this app's grants.
-    response = await client.get(SCHOOLS, params={"cursor": "A" * 22}, headers=bearer(token.token))
-    assert response.status_code == 200
-    assert response.json()["schools"] == []
+    first = await client.get(SCHOOLS, params={"limit": 2}, headers=bearer(token.token))
+    cursor = first.json()["next_cursor"]
+    ended = await world.session.get(Grant, grants[2].id)
+    assert ended is not None
+    ended.revoked_at = utcnow()
+    await world.session.commit()
+    rest = await client.get(SCHOOLS, params={"limit": 2, "cursor": cursor}, headers=bearer(token.token))
+    assert rest.status_code == 200, rest.text
+    assert [item["grant_id"] for item in rest.json()["schools"]] == [str(grants[3].id)]

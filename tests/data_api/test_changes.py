@@ -149,6 +149,18 @@ async def test_changed_scopes_resync(client: httpx.AsyncClient, connected: Conne
     assert not any(key[0] == "attendance_sessions" for key in copy)
 
 
+async def test_another_grants_feed_cursor_is_refused(client: httpx.AsyncClient, connected: Connected) -> None:
+    other = await connect(connected.world, connected.school, 7)  # another app, same school and records
+    theirs, _ = await replay(client, other, {}, None)
+    ours, _ = await replay(client, connected, {}, None)
+    response = await client.get("/api/v1/changes", params={"cursor": theirs}, headers=connected.headers)
+    assert response.status_code == 400, response.text
+    assert [error["parameter"] for error in response.json()["errors"]] == ["cursor"]
+    # Our own position is untouched: nothing has changed since, so nothing to send.
+    _again, events = await replay(client, connected, {}, ours)
+    assert events == []
+
+
 async def test_a_bad_cursor_is_400(client: httpx.AsyncClient, connected: Connected) -> None:
     cursor, _ = await replay(client, connected, {}, None)
     body, _tag = cursor.split(".")

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gateway.access_log.models import DataAccess
 from gateway.db.base import utcnow
 from gateway.scopes import allowed_fields
-from tests.data_api.conftest import PATHS, Connected, expected_view, fetch_all, stored, write
+from tests.data_api.conftest import (
+    PATHS,
+    Connected,
+    connect,
+    expected_view,
+    fetch_all,
+    load_school,
+    stored,
+    write,
+)
 
 
 async def test_every_listing_shows_exactly_the_view(client: httpx.AsyncClient, connected: Connected) -> None:
@@ -135,6 +144,46 @@ async def test_unknown_or_repeated_parameters_and_bad_cursors_are_400(
             headers=connected.headers,
         )
     ).status_code == 400
+
+
+async def test_another_grants_or_schools_cursor_is_refused_and_nothing_is_logged(
+    client: httpx.AsyncClient, connected: Connected
+) -> None:
+    world = connected.world
+    same_school = await connect(world, connected.school, 7)  # another app's grant at the same school
+    other_school = await connect(world, await load_school(world.session, world.keyring, 8), 8)
+
+    async def next_cursor(headers: dict[str, str]) -> str:
+        response = await client.get("/api/v1/students", params={"limit": 2}, headers=headers)
+        assert response.status_code == 200, response.text
+        cursor: str = response.json()["next_cursor"]
+        return cursor
+
+    ours = await next_cursor(connected.headers)
+    theirs = [await next_cursor(other.headers) for other in (same_school, other_school)]
+    changed = ours[:3] + ("A" if ours[3] != "A" else "B") + ours[4:]  # one character of the position
+
+    async def logged() -> int:
+        return int(await world.session.scalar(select(func.count()).select_from(DataAccess)) or 0)
+
+    before = await logged()
+    for cursor in (*theirs, changed):
+        response = await client.get(
+            "/api/v1/students", params={"limit": 2, "cursor": cursor}, headers=connected.headers
+        )
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [error["parameter"] for error in response.json()["errors"]] == ["cursor"]
+        assert "data" not in response.json()
+    assert await logged() == before  # a refused cursor sent nothing, so nothing is logged
+    # The school's own cursor still walks the rest, and the whole walk has every pupil exactly once.
+    rest = await client.get(
+        "/api/v1/students", params={"limit": 2, "cursor": ours}, headers=connected.headers
+    )
+    assert rest.status_code == 200, rest.text
+    walked = [record["id"] for record in await fetch_all(client, "/api/v1/students", connected.headers, 7)]
+    assert len(walked) == len(set(walked))
+    assert set(walked) == set(expected_view(stored(7), connected.grant.scope_set, None)["students"])
 
 
 async def test_etag_304_until_something_changes(client: httpx.AsyncClient, connected: Connected) -> None:

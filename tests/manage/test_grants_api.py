@@ -6,17 +6,21 @@ request makes (`oauth.bearer.authenticate`, behind `SchoolTokenDep`) is run righ
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import datetime
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.audit.models import AuditEvent
 from gateway.consent.audience import Audience
 from gateway.consent.models import Grant, SensitiveApproval
 from gateway.db.session import Database
+from gateway.http.cursors import MAX_CURSOR_LENGTH
 from gateway.keys.keyring import Keyring
 from gateway.oauth.bearer import InvalidToken
 from gateway.settings import Settings
@@ -88,6 +92,59 @@ async def test_list_by_state_and_in_pages(
     assert rest.json()["next_cursor"] is None
 
 
+async def test_a_forged_or_another_schools_cursor_is_refused(
+    client: httpx.AsyncClient, session: AsyncSession, connected: Connected, other_connected: Connected
+) -> None:
+    for owner in (connected, other_connected):  # three grants at each school: two revoked, one live
+        latest = owner
+        for _ in range(2):
+            assert (await client.post(f"{latest.url}/revoke", headers=owner.headers)).status_code == 200
+            latest = await connect(session, owner.party)
+
+    async def walk(headers: dict[str, str], state: str = "all") -> tuple[list[str], list[str]]:
+        """Every grant id, one per page, and each page's `next_cursor`."""
+        seen: list[str] = []
+        cursors: list[str] = []
+        params: dict[str, Any] = {"state": state, "limit": 1}
+        while True:
+            response = await client.get(LIST, params=params, headers=headers)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            seen += [item["id"] for item in body["grants"]]
+            if body["next_cursor"] is None:
+                return seen, cursors
+            cursors.append(body["next_cursor"])
+            params = {"state": state, "limit": 1, "cursor": body["next_cursor"]}
+
+    seen, cursors = await walk(connected.headers)
+    assert len(seen) == len(set(seen)) == 3
+    _theirs, their_cursors = await walk(other_connected.headers)
+    _revoked, revoked_cursors = await walk(connected.headers, "revoked")
+    newest = await session.get(Grant, uuid.UUID(seen[0]))
+    assert newest is not None
+    unsealed = f"{newest.created_at.isoformat()}|{newest.id}".encode()  # the cursor this list used to give
+    changed = cursors[0][:4] + ("A" if cursors[0][4] != "A" else "B") + cursors[0][5:]
+    school = connected.party.school.id
+    count_events = select(func.count()).select_from(AuditEvent).where(AuditEvent.school_id == school)
+    events = await session.scalar(count_events)
+    refusals = [
+        their_cursors[0],  # valid, but another school's
+        revoked_cursors[0],  # this school's, but for another query (`state=revoked`)
+        base64.urlsafe_b64encode(unsealed).rstrip(b"=").decode(),
+        changed,  # one character changed
+    ]
+    for cursor in refusals:
+        response = await client.get(
+            LIST, params={"state": "all", "limit": 1, "cursor": cursor}, headers=connected.headers
+        )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [(e["parameter"], e["in"]) for e in response.json()["errors"]] == [("cursor", "query")]
+    # Nothing else changed: no event, and the same pages with the same cursors.
+    assert await session.scalar(count_events) == events
+    assert await walk(connected.headers) == (seen, cursors)
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -96,7 +153,7 @@ async def test_list_by_state_and_in_pages(
         {"limit": "501"},
         {"limit": "ten"},
         {"cursor": "not-a-cursor"},
-        {"cursor": "x" * 201},
+        {"cursor": "x" * (MAX_CURSOR_LENGTH + 1)},
         {"cursor": "MjAyNi0wMS0wMXxub3QtYS11dWlk"},  # "2026-01-01|not-a-uuid"
     ],
 )

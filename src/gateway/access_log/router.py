@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.access_log import service
-from gateway.data_api.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
 from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON, BadRequest, field_error
+from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
 from gateway.http.query import query_allowlist
 from gateway.keys.dependencies import KeyringDep
 from gateway.manage.auth import PrincipalDep
@@ -51,6 +51,14 @@ class AccessLogPage(BaseModel):
 
 def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _before(position: dict[str, Any]) -> int:
+    """The id of the last entry of the page before."""
+    before = position.get("b")
+    if not isinstance(before, int):
+        raise InvalidCursor
+    return before
 
 
 @router.get(
@@ -92,28 +100,21 @@ async def list_access_log(
 ) -> AccessLogPage:
     where = service.AccessFilter(client_id, grant_id, resource, _utc(since), _utc(until))
     key = await ring.secret(session, CURSOR_SECRET)
-    query_key = repr(where)
+    made_for = {"s": str(principal.school_id), "q": repr(where)}  # this school, this query
     before: int | None = None
     if cursor is not None:
         try:
-            payload: dict[str, Any] = open_cursor(
-                key, cursor, k="access-log", s=str(principal.school_id), q=query_key
-            )
+            before = _before(open_cursor(key, cursor, kind="access-log", **made_for))
         except InvalidCursor:
-            payload = {}
-        before = payload.get("b") if isinstance(payload.get("b"), int) else None
-        if before is None:
             raise BadRequest(
                 "The cursor is not one this endpoint handed out for this query.",
                 errors=[field_error("invalid cursor", parameter="cursor")],
-            )
+            ) from None
     rows = await service.entries(session, principal.school_id, where, before_id=before, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = seal_cursor(
-            key, {"k": "access-log", "s": str(principal.school_id), "q": query_key, "b": rows[-1].id}
-        )
+        next_cursor = seal_cursor(key, {"b": rows[-1].id}, kind="access-log", **made_for)
         response.headers["link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
     return AccessLogPage(
         entries=[

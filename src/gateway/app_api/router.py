@@ -9,6 +9,7 @@ The token is always checked first (401/403 before any other answer); then the qu
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -19,7 +20,9 @@ from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON, BadRequest, field_error
 from gateway.http.api_limits import RateLimitedRoute
+from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
 from gateway.http.query import query_allowlist
+from gateway.keys.dependencies import KeyringDep
 from gateway.oauth.bearer import AppTokenDep, SchoolTokenDep
 
 router = APIRouter(prefix="/api/v1/app", tags=["data"], route_class=RateLimitedRoute)
@@ -42,11 +45,27 @@ class Page:
             int, Query(ge=1, le=service.MAX_PAGE, description="Schools per page.")
         ] = service.DEFAULT_PAGE,
         cursor: Annotated[
-            str | None, Query(max_length=64, description="`next_cursor` of the previous page.")
+            str | None,
+            Query(
+                max_length=MAX_CURSOR_LENGTH,
+                description="`next_cursor` of the previous page. Opaque and signed: a cursor is only valid "
+                "for the app it was made for.",
+            ),
         ] = None,
     ) -> None:
         self.limit = limit
         self.cursor = cursor
+
+
+def _after(position: dict[str, Any]) -> uuid.UUID:
+    """The last grant of the page before."""
+    grant_id = position.get("g")
+    if not isinstance(grant_id, str):
+        raise InvalidCursor
+    try:
+        return uuid.UUID(grant_id)
+    except ValueError:
+        raise InvalidCursor from None
 
 
 @router.get(
@@ -71,22 +90,29 @@ async def list_schools(
     _query: Annotated[None, Depends(query_allowlist("limit", "cursor"))],
     page: Annotated[Page, Depends()],
     session: SessionDep,
+    ring: KeyringDep,
     request: Request,
     response: Response,
 ) -> GrantedSchoolList:
-    try:
-        after = service.decode_cursor(page.cursor) if page.cursor is not None else None
-    except service.InvalidCursor:
-        raise BadRequest(
-            "The cursor is not one this endpoint handed out.",
-            errors=[field_error("invalid cursor", parameter="cursor")],
-        ) from None
+    key = await ring.secret(session, CURSOR_SECRET)
+    made_for = {"a": str(token.app_id)}  # this app's list only
+    after: uuid.UUID | None = None
+    if page.cursor is not None:
+        try:
+            after = _after(open_cursor(key, page.cursor, kind="app-schools", **made_for))
+        except InvalidCursor:
+            raise BadRequest(
+                "The cursor is not one this endpoint handed out.",
+                errors=[field_error("invalid cursor", parameter="cursor")],
+            ) from None
     result = await service.granted_schools(session, token.app_id, limit=page.limit, after=after)
-    if result.next_cursor is not None:
-        next_url = request.url.include_query_params(limit=page.limit, cursor=result.next_cursor)
+    next_cursor = None
+    if result.last is not None:
+        next_cursor = seal_cursor(key, {"g": str(result.last)}, kind="app-schools", **made_for)
+        next_url = request.url.include_query_params(limit=page.limit, cursor=next_cursor)
         response.headers["link"] = f'<{next_url}>; rel="next"'
     return GrantedSchoolList(
-        schools=[GrantedSchoolOut.of(granted) for granted in result.schools], next_cursor=result.next_cursor
+        schools=[GrantedSchoolOut.of(granted) for granted in result.schools], next_cursor=next_cursor
     )
 
 

@@ -13,12 +13,10 @@ intersects the token's scopes with the grant's. Each is an event in the school's
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +29,7 @@ from gateway.consent.models import Grant, SensitiveApproval
 from gateway.consent.repository import GrantNotFound, GrantState, SchoolGrants, end_grant, is_revoked
 from gateway.consent.rules import Narrowing, plan_narrowing, required_scopes
 from gateway.developers.models import Developer
-from gateway.errors import Conflict, InvalidInput, field_error
+from gateway.errors import Conflict
 from gateway.keys.keyring import Keyring
 from gateway.scopes import ALWAYS_GRANTED, CATALOGUE, Scope, format_scopes, sort_scopes
 from gateway.tokens.refresh import revoke_for_grant
@@ -51,14 +49,6 @@ class GrantChanged(Conflict):
 
     def __init__(self) -> None:
         super().__init__("The grant changed while this request was handled. Read it again, then retry.")
-
-
-class InvalidCursor(InvalidInput):
-    def __init__(self) -> None:
-        super().__init__(
-            "The cursor is not one this endpoint handed out.",
-            errors=[field_error("not a cursor from this list", parameter="cursor")],
-        )
 
 
 async def revoke_grant(
@@ -115,28 +105,17 @@ class GrantView(GrantSummary):
     access_tokens: int  # unexpired access tokens still usable (none once the grant is revoked)
 
 
+class GrantPosition(NamedTuple):
+    """Where a page of grants ends (newest first): its last grant's creation time and id."""
+
+    created_at: datetime
+    grant_id: uuid.UUID
+
+
 @dataclass(frozen=True, slots=True)
 class GrantPage:
     grants: list[GrantSummary]
-    next_cursor: str | None
-
-
-def _encode_cursor(grant: Grant) -> str:
-    raw = f"{grant.created_at.isoformat()}|{grant.id}".encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    if len(cursor) > 200:
-        raise InvalidCursor
-    try:
-        at, _, grant_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
-        when = datetime.fromisoformat(at)
-        if when.tzinfo is None:
-            raise ValueError(at)
-        return when, uuid.UUID(grant_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidCursor from None
+    last: GrantPosition | None  # where the next page starts; None when this page is the last
 
 
 async def list_grants(
@@ -145,18 +124,19 @@ async def list_grants(
     *,
     state: GrantState = GrantState.LIVE,
     limit: int = 100,
-    cursor: str | None = None,
+    after: GrantPosition | None = None,
 ) -> GrantPage:
+    """One page of the school's grants in `state`, newest first, starting after `after`."""
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
     repo = SchoolGrants(session, school_id)
-    rows = await repo.page(state, limit=limit + 1, after=_decode_cursor(cursor) if cursor else None)
+    rows = await repo.page(state, limit=limit + 1, after=after)
     more = len(rows) > limit
     rows = rows[:limit]
     last = await repo.last_access([grant.id for grant, _app, _name in rows])
     return GrantPage(
         [GrantSummary(grant, app, name or "", last.get(grant.id)) for grant, app, name in rows],
-        _encode_cursor(rows[-1][0]) if more else None,
+        GrantPosition(rows[-1][0].created_at, rows[-1][0].id) if more else None,
     )
 
 

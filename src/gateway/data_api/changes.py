@@ -50,12 +50,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.access_log.service import Delivery
 from gateway.consent.audience import in_range
-from gateway.data_api.cursors import CURSOR_SECRET, InvalidCursor, open_cursor, seal_cursor
 from gateway.data_api.models import AudienceSnapshot
 from gateway.data_api.projection import RESOURCES, Kind, project
 from gateway.data_api.reader import Reader, Stored
 from gateway.data_api.service import Access, bad_cursor, log_access
 from gateway.db.base import utcnow
+from gateway.http.cursors import CURSOR_SECRET, InvalidCursor, open_cursor, seal_cursor
 from gateway.keys.keyring import Keyring
 
 __all__ = ["RECONCILE_MAX_PUPILS", "SNAPSHOT_RETENTION", "Feed", "Visible", "read_changes"]
@@ -294,7 +294,7 @@ async def read_changes(
     position: Mapping[str, Any] | None = None
     if cursor is not None:
         try:
-            position = open_cursor(key, cursor, k="changes", **ids)
+            position = open_cursor(key, cursor, kind="changes", **ids)
         except InvalidCursor:
             raise bad_cursor() from None
         if not isinstance(position.get("n"), int) or not isinstance(position.get("d"), str):
@@ -307,7 +307,7 @@ async def read_changes(
     current = fingerprint(access)
 
     def next_cursor(reached: int) -> str:
-        return seal_cursor(key, {"k": "changes", **ids, "n": reached, "f": current, "d": digest})
+        return seal_cursor(key, {"n": reached, "f": current, "d": digest}, kind="changes", **ids)
 
     after = 0
     if position is not None:

@@ -15,13 +15,13 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from gateway.data_api import changes, schemas, service
-from gateway.data_api.cursors import MAX_CURSOR_LENGTH
 from gateway.data_api.projection import RESOURCES, Resource
 from gateway.data_api.service import DEFAULT_LIMIT, MAX_LIMIT, Access, NotModified
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON
 from gateway.http.api_limits import RateLimitedRoute
+from gateway.http.cursors import MAX_CURSOR_LENGTH
 from gateway.http.query import query_allowlist
 from gateway.keys.keyring import Keyring
 from gateway.oauth.bearer import SchoolTokenDep

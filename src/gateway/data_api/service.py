@@ -22,10 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.access_log import service as access_log
 from gateway.consent.audience import Audience, academic_year_start
-from gateway.data_api.cursors import CURSOR_SECRET, InvalidCursor, open_cursor, seal_cursor
 from gateway.data_api.projection import RESOURCES, Kind, granted_fields, project
 from gateway.data_api.reader import Reader, Stored
 from gateway.errors import BadRequest, NotFound, field_error
+from gateway.http.cursors import CURSOR_SECRET, InvalidCursor, open_cursor, seal_cursor
 from gateway.keys.keyring import Keyring
 from gateway.oauth.bearer import InsufficientScope, SchoolToken
 from gateway.scopes import CATALOGUE, sort_scopes
@@ -178,21 +178,13 @@ async def list_records(
     token = access.token
     since_key = updated_since.isoformat() if updated_since is not None else ""
     key = await keyring.secret(session, CURSOR_SECRET)
+    made_for = {"r": resource.name, "s": str(token.school_id), "g": str(token.grant_id), "q": since_key}
     after: str | None = None
     if cursor is not None:
         try:
-            payload = open_cursor(
-                key,
-                cursor,
-                k="list",
-                r=resource.name,
-                s=str(token.school_id),
-                g=str(token.grant_id),
-                q=since_key,
-            )
+            after = open_cursor(key, cursor, kind="list", **made_for).get("a")
         except InvalidCursor:
             raise bad_cursor() from None
-        after = payload.get("a")
         if not isinstance(after, str):
             raise bad_cursor()
 
@@ -231,21 +223,7 @@ async def list_records(
     records = [
         _out(record, resource.name, fields, row, visible) for record, row in zip(opened, rows, strict=True)
     ]
-    next_cursor = (
-        None
-        if last is None
-        else seal_cursor(
-            key,
-            {
-                "k": "list",
-                "r": resource.name,
-                "s": str(token.school_id),
-                "g": str(token.grant_id),
-                "q": since_key,
-                "a": last,
-            },
-        )
-    )
+    next_cursor = None if last is None else seal_cursor(key, {"a": last}, kind="list", **made_for)
     await log_access(session, access, [delivered(resource.name, records)], request_id)
     return RecordPage(records, next_cursor, etag)
 

@@ -9,18 +9,20 @@ ever smaller), and a revoked grant is not deleted — it stays readable, with `r
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
 from gateway.consent import choices, grants
-from gateway.consent.grants import MAX_PAGE, GrantView
+from gateway.consent.grants import MAX_PAGE, GrantPosition, GrantView
 from gateway.consent.repository import GrantState
 from gateway.consent.rules import Narrowing
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
-from gateway.errors import PROBLEM_JSON
+from gateway.errors import PROBLEM_JSON, InvalidInput, field_error
 from gateway.http.content_type import require_json
+from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
 from gateway.keys.dependencies import KeyringDep
 from gateway.manage.auth import PrincipalDep
 from gateway.manage.grants_schemas import GrantList, GrantOut, NarrowIn, grant_out, summary_out
@@ -47,6 +49,17 @@ async def _out(view: GrantView, session: SessionDep, ring: KeyringDep) -> GrantO
     return grant_out(view, names)
 
 
+def _position(sealed: dict[str, Any]) -> GrantPosition:
+    """The last grant of the page before: its creation time and id."""
+    created_at, grant_id = sealed.get("t"), sealed.get("i")
+    if not isinstance(created_at, str) or not isinstance(grant_id, str):
+        raise InvalidCursor
+    try:
+        return GrantPosition(datetime.fromisoformat(created_at), uuid.UUID(grant_id))
+    except ValueError:
+        raise InvalidCursor from None
+
+
 @router.get(
     "",
     summary="List the school's grants (live ones unless asked)",
@@ -55,17 +68,38 @@ async def _out(view: GrantView, session: SessionDep, ring: KeyringDep) -> GrantO
 )
 async def list_grants(
     session: SessionDep,
+    ring: KeyringDep,
     principal: PrincipalDep,
     state: Annotated[
         GrantState, Query(description="`live` (default), `revoked`, or `all` for the school's history.")
     ] = GrantState.LIVE,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Grants per page.")] = 100,
     cursor: Annotated[
-        str | None, Query(max_length=200, description="`next_cursor` of the page before.")
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_LENGTH,
+            description="`next_cursor` of the page before. Opaque and signed: a cursor is only valid for "
+            "the school and `state` it was made for.",
+        ),
     ] = None,
 ) -> GrantList:
-    page = await grants.list_grants(session, principal.school_id, state=state, limit=limit, cursor=cursor)
-    return GrantList(grants=[summary_out(row) for row in page.grants], next_cursor=page.next_cursor)
+    key = await ring.secret(session, CURSOR_SECRET)
+    made_for = {"s": str(principal.school_id), "q": state.value}  # this school, this query
+    after: GrantPosition | None = None
+    if cursor is not None:
+        try:
+            after = _position(open_cursor(key, cursor, kind="grants", **made_for))
+        except InvalidCursor:
+            raise InvalidInput(
+                "The cursor is not one this endpoint handed out.",
+                errors=[field_error("not a cursor from this list", parameter="cursor")],
+            ) from None
+    page = await grants.list_grants(session, principal.school_id, state=state, limit=limit, after=after)
+    next_cursor = None
+    if page.last is not None:
+        position = {"t": page.last.created_at.isoformat(), "i": str(page.last.grant_id)}
+        next_cursor = seal_cursor(key, position, kind="grants", **made_for)
+    return GrantList(grants=[summary_out(row) for row in page.grants], next_cursor=next_cursor)
 
 
 @router.get(
