@@ -15,8 +15,8 @@ from gateway.accounts.pages import router as account_pages
 from gateway.app_api.router import router as app_api_router
 from gateway.apps.router import router as apps_router
 from gateway.auth.passwords import PasswordHashing
-from gateway.connector.router import record_schemas
 from gateway.connector.router import router as connector_router
+from gateway.connector.schemas import record_schemas
 from gateway.consent.pages import router as consent_pages
 from gateway.dashboard.pages import router as dashboard_pages
 from gateway.data_api.router import router as data_api_router

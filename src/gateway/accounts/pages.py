@@ -2,23 +2,29 @@
 
 Form field names are an interface (SPEC §9): login `email`, `password`; second factor `code`.
 Messages shown after a redirect come from fixed codes in the query string, never from user input.
+What the other admin pages share with these (the signed-in session, its CSRF check, the 303s) is in
+`accounts.page_session`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
-from starlette.datastructures import FormData
+from fastapi.responses import HTMLResponse
 
 from gateway.accounts import service
 from gateway.accounts.errors import CsrfRejected, LinkInvalid, PasswordRejected, SessionInvalid
 from gateway.accounts.links import LinkPurpose, check_link
-from gateway.accounts.models import Admin, AdminSession
+from gateway.accounts.page_session import (
+    IssuerDep,
+    require_session_csrf,
+    return_path,
+    see_other,
+    signed_in,
+    with_next,
+)
 from gateway.accounts.sessions import (
     COOKIE_NAME,
     Stage,
@@ -56,19 +62,6 @@ PROBLEMS = {
 Text = Annotated[str, Form(max_length=1024)]
 NextField = Annotated[str, Form(alias="next", max_length=100)]
 NextQuery = Annotated[str | None, Query(alias="next", max_length=100)]
-# Where sign-in may return to: only a consent or dashboard page, so `next` can never become an open redirect.
-_RETURN_PATH = re.compile(r"/consent/[A-Za-z0-9_-]{43}|/dashboard(/grants/[0-9a-f-]{36}(/revoke)?)?")
-
-
-def return_path(value: str | None) -> str | None:
-    """`value` if it is a page sign-in may send the admin back to, else None."""
-    return value if value is not None and _RETURN_PATH.fullmatch(value) else None
-
-
-def with_next(path: str, next_path: str | None) -> str:
-    if next_path is None:
-        return path
-    return f"{path}{'&' if '?' in path else '?'}next={quote(next_path, safe='/')}"
 
 
 def hashing(request: Request) -> PasswordHashing:
@@ -81,23 +74,8 @@ def throttle(request: Request) -> Throttle:
     return value
 
 
-def issuer(request: Request) -> str:
-    value: str = request.app.state.settings.issuer
-    return value
-
-
 HashingDep = Annotated[PasswordHashing, Depends(hashing)]
 ThrottleDep = Annotated[Throttle, Depends(throttle)]
-IssuerDep = Annotated[str, Depends(issuer)]
-
-
-def see_other(path: str, *, token: str | None = None, clear_session: bool = False) -> RedirectResponse:
-    response = RedirectResponse(path, status_code=303)
-    if token is not None:
-        csrf.set_secure_cookie(response, COOKIE_NAME, token)
-    if clear_session:
-        response.delete_cookie(COOKIE_NAME, path="/", secure=True, httponly=True, samesite="lax")
-    return response
 
 
 def page(
@@ -123,31 +101,9 @@ def page(
     )
 
 
-async def signed_in(request: Request, session: SessionDep, *stages: Stage) -> tuple[AdminSession, Admin]:
-    record, admin = await load_session(session, request.cookies.get(COOKIE_NAME))
-    if record.stage not in stages:
-        raise SessionInvalid
-    return record, admin
-
-
 def require_anonymous_csrf(request: Request, presented: str) -> None:
     if not csrf.matches(request.cookies.get(csrf.ANONYMOUS_COOKIE), presented):
         raise CsrfRejected
-
-
-def require_session_csrf(record: AdminSession, presented: str) -> None:
-    if not csrf.matches(record.csrf_token, presented):
-        raise CsrfRejected
-
-
-async def session_form(request: Request, record: AdminSession, *, max_fields: int) -> FormData:
-    """A signed-in form with many (repeated) fields, read by hand, after its one CSRF token is checked."""
-    form = await request.form(max_files=0, max_fields=max_fields)
-    tokens = form.getlist("csrf_token")
-    if len(tokens) != 1 or not isinstance(tokens[0], str):
-        raise CsrfRejected
-    require_session_csrf(record, tokens[0])
-    return form
 
 
 # --- sign in ----------------------------------------------------------------------------------------------

@@ -8,10 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
-from pydantic.json_schema import models_json_schema
 
 from gateway.connector import keys, service
+from gateway.connector.schemas import BatchIn, BatchOut, StatusOut, SyncIn, SyncOut
 from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON
 from gateway.http.content_type import require_json
@@ -21,19 +20,6 @@ from gateway.mis.validation import MAX_BATCH_RECORDS
 from gateway.schools.models import School
 
 router = APIRouter(prefix="/connector/v1", tags=["connector"], dependencies=[Depends(require_json)])
-
-RECORD_SCHEMA_NAMES = [model.__name__ for model in RECORD_MODELS.values()]
-
-
-def record_schemas() -> dict[str, Any]:
-    """JSON Schemas of every connector record, for the OpenAPI components the batch body refers to."""
-    _, top = models_json_schema(
-        [(model, "validation") for model in RECORD_MODELS.values()],
-        ref_template="#/components/schemas/{model}",
-    )
-    schemas: dict[str, Any] = top["$defs"]
-    return schemas
-
 
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {PROBLEM_JSON: {}}}
@@ -68,56 +54,6 @@ async def connector_school(
 
 
 SchoolDep = Annotated[School, Depends(connector_school)]
-
-
-class BatchIn(BaseModel):
-    """Records to write and ids to delete, all or nothing. Each upsert is the resource's record."""
-
-    upsert: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="Records of the resource, in full: each is the resource's `…Record` schema.",
-        json_schema_extra={
-            "items": {"oneOf": [{"$ref": f"#/components/schemas/{n}"} for n in RECORD_SCHEMA_NAMES]}
-        },
-    )
-    delete: list[Any] = Field(default_factory=list, description="Ids of records to delete (tombstoned).")
-    sync_id: uuid.UUID | None = Field(
-        default=None, description="The full sync this batch belongs to, if any."
-    )
-
-
-class BatchOut(BaseModel):
-    resource: str
-    upserted: int
-    deleted: int
-    not_found: int = Field(description="Ids in `delete` that were not live records.")
-    last_change_seq: int | None
-
-
-class SyncIn(BaseModel):
-    resources: list[str] = Field(min_length=1, max_length=20, description="Resources this full sync covers.")
-
-
-class SyncOut(BaseModel):
-    id: uuid.UUID
-    resources: list[str]
-    state: str
-    started_at: datetime
-    completed_at: datetime | None
-    tombstoned: int
-
-
-class ResourceStatus(BaseModel):
-    records: int
-    deleted: int
-    last_updated_at: datetime | None
-
-
-class StatusOut(BaseModel):
-    school_id: uuid.UUID
-    last_change_seq: int
-    last_sync: SyncOut | None
-    resources: dict[str, ResourceStatus]
 
 
 def today() -> date:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
 from gateway.accounts.errors import SessionInvalid
-from gateway.accounts.pages import IssuerDep, see_other, session_form, signed_in
+from gateway.accounts.page_session import IssuerDep, see_other, session_form, signed_in
 from gateway.accounts.sessions import Stage
 from gateway.consent import decisions, requests, rules
 from gateway.consent.decisions import WrongSchool

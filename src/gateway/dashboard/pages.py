@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 
 from gateway.accounts.errors import SessionInvalid
 from gateway.accounts.models import Admin, AdminSession
-from gateway.accounts.pages import return_path, see_other, session_form, signed_in, with_next
+from gateway.accounts.page_session import return_path, see_other, session_form, signed_in, with_next
 from gateway.accounts.sessions import Stage
 from gateway.audit import events
 from gateway.consent import choices, grants

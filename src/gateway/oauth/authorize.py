@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from gateway.accounts.pages import IssuerDep
+from gateway.accounts.page_session import IssuerDep
 from gateway.consent.requests import keep_request, redirect_location
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
