@@ -64,12 +64,12 @@ NextField = Annotated[str, Form(alias="next", max_length=100)]
 NextQuery = Annotated[str | None, Query(alias="next", max_length=100)]
 
 
-def hashing(request: Request) -> PasswordHashing:
+async def hashing(request: Request) -> PasswordHashing:
     value: PasswordHashing = request.app.state.password_hashing
     return value
 
 
-def throttle(request: Request) -> Throttle:
+async def throttle(request: Request) -> Throttle:
     value: Throttle = request.app.state.throttle
     return value
 

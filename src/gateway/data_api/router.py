@@ -23,7 +23,7 @@ from gateway.errors import PROBLEM_JSON
 from gateway.http.api_limits import RateLimitedRoute
 from gateway.http.cursors import MAX_CURSOR_LENGTH
 from gateway.http.query import query_allowlist
-from gateway.keys.keyring import Keyring
+from gateway.keys.dependencies import KeyringDep
 from gateway.oauth.bearer import SchoolTokenDep
 from gateway.observability.request_id import current_request_id
 from gateway.scopes import CATALOGUE, sort_scopes
@@ -31,15 +31,6 @@ from gateway.scopes import CATALOGUE, sort_scopes
 # RateLimitedRoute: the endpoints build their own Responses; it adds the RateLimit header fields.
 router = APIRouter(prefix="/api/v1", tags=["data"], route_class=RateLimitedRoute)
 
-
-async def _keyring(request: Request) -> Keyring:
-    """The process's keyring. Async on purpose: FastAPI runs a sync dependency (`KeyringDep`) in its
-    thread pool, a thread hop on every request of the API's hot path."""
-    ring: Keyring = request.app.state.keyring
-    return ring
-
-
-RingDep = Annotated[Keyring, Depends(_keyring)]
 
 JSON: Final = "application/json"
 _CACHE_HEADERS: Final = {"cache-control": "private, no-cache", "vary": "Authorization"}
@@ -150,7 +141,7 @@ def _add_listing(resource: Resource) -> None:
         token: SchoolTokenDep,
         _query: Annotated[None, Depends(allowlist)],
         session: SessionDep,
-        ring: RingDep,
+        ring: KeyringDep,
         request: Request,
         if_none_match: IfNoneMatch = None,
         limit: Limit = DEFAULT_LIMIT,
@@ -211,7 +202,7 @@ def _add_single(resource: Resource) -> None:
         token: SchoolTokenDep,
         _query: Annotated[None, Depends(query_allowlist())],
         session: SessionDep,
-        ring: RingDep,
+        ring: KeyringDep,
         record_id: RecordIdPath,
         if_none_match: IfNoneMatch = None,
     ) -> Response:
@@ -239,7 +230,7 @@ def _add_single(resource: Resource) -> None:
 
 async def _read(
     session: SessionDep,
-    ring: RingDep,
+    ring: KeyringDep,
     token: Any,
     resource: Resource,
     record_id: str | None,
@@ -277,7 +268,7 @@ async def read_school(
     token: SchoolTokenDep,
     _query: Annotated[None, Depends(query_allowlist())],
     session: SessionDep,
-    ring: RingDep,
+    ring: KeyringDep,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     return await _read(session, ring, token, RESOURCES["school"], None, if_none_match)
@@ -304,7 +295,7 @@ async def read_changes(
     token: SchoolTokenDep,
     _query: Annotated[None, Depends(query_allowlist("cursor", "limit"))],
     session: SessionDep,
-    ring: RingDep,
+    ring: KeyringDep,
     limit: Annotated[
         int,
         Query(

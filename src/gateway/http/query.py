@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 
@@ -14,10 +14,13 @@ __all__ = ["query_allowlist"]
 _SHOWABLE_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,40}")
 
 
-def query_allowlist(*allowed: str) -> Callable[[Request], None]:
-    """A dependency refusing (400) any query parameter not in `allowed`, and any given twice."""
+def query_allowlist(*allowed: str) -> Callable[[Request], Awaitable[None]]:
+    """A dependency refusing (400) any query parameter not in `allowed`, and any given twice.
 
-    def check(request: Request) -> None:
+    Async although it does no I/O: FastAPI would run a sync dependency in its thread pool.
+    """
+
+    async def check(request: Request) -> None:
         names = [name for name, _ in request.query_params.multi_items()]
         unknown = sorted({name for name in names if name not in allowed})
         repeated = sorted({name for name in names if name in allowed and names.count(name) > 1})

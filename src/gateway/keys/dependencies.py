@@ -1,4 +1,8 @@
-"""The process's keyring as a request dependency (set on the app at start-up)."""
+"""The process's keyring as a request dependency (set on the app at start-up).
+
+Async although it only reads app state: FastAPI runs a sync dependency in its thread pool, a thread hop on
+every request of the token endpoint and the data API.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from fastapi import Depends, Request
 from gateway.keys.keyring import Keyring
 
 
-def keyring(request: Request) -> Keyring:
+async def keyring(request: Request) -> Keyring:
     ring: Keyring = request.app.state.keyring
     return ring
 

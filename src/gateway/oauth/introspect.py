@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.db.read_only import read_only_session
+from gateway.keys.dependencies import KeyringDep
 from gateway.keys.keyring import Keyring
 from gateway.oauth import client_auth
 from gateway.oauth.client_auth import AuthenticatedClient, PresentedCredentials, presented_credentials
@@ -185,9 +186,8 @@ retry window), revoked or expired.
     },
     openapi_extra=form_body(TokenTargetForm, {"access_token": {"token": "eyJhbGciOiJFUzI1NiIs…"}}),
 )
-async def introspect(request: Request) -> Response:
+async def introspect(request: Request, keyring: KeyringDep) -> Response:
     settings: Settings = request.app.state.settings
-    keyring: Keyring = request.app.state.keyring  # not KeyringDep: a sync dependency costs a thread hop
     now = utcnow()
     form = await read_form(request)
     async with read_only_session(request.app.state.database) as session:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.audit import events
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
-from gateway.keys.keyring import Keyring
+from gateway.keys.dependencies import KeyringDep
 from gateway.oauth.client_auth import AuthenticatedClient, authenticate_client
 from gateway.oauth.errors import NO_STORE
 from gateway.oauth.form_docs import (
@@ -104,9 +104,8 @@ the token was valid, yours, or already revoked (RFC 7009 §2.2) — another clie
         TokenTargetForm, {"refresh_token": {"token": "gw_rt_…", "token_type_hint": "refresh_token"}}
     ),
 )
-async def revoke(request: Request, session: SessionDep) -> Response:
+async def revoke(request: Request, session: SessionDep, keyring: KeyringDep) -> Response:
     settings: Settings = request.app.state.settings
-    keyring: Keyring = request.app.state.keyring  # not KeyringDep: a sync dependency costs a thread hop
     now = utcnow()
     form = await read_form(request)
     client = await authenticate_client(session, keyring, request.headers.get("authorization"), form, now=now)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.db.base import utcnow
 from gateway.db.read_only import NeedsWrite, read_only_session
 from gateway.db.session import Database, transaction
+from gateway.keys.dependencies import KeyringDep
 from gateway.keys.keyring import Keyring
 from gateway.oauth.client_auth import authenticate_client
 from gateway.oauth.client_limits import client_rate_limit
@@ -121,26 +122,25 @@ Responses carry `Cache-Control: no-store`.
         },
     ),
 )
-async def token(request: Request) -> Response:
+async def token(request: Request, keyring: KeyringDep) -> Response:
     database: Database = request.app.state.database
     form = await read_form(request)
     if form.get("grant_type") == GrantType.CLIENT_CREDENTIALS:  # reads only, bar the very first key
         try:
             async with read_only_session(database) as session:
-                return await _issue(request, session, form)
+                return await _issue(request, session, keyring, form)
         except NeedsWrite:
             pass
     async with transaction(database) as session:
         try:
-            return await _issue(request, session, form)
+            return await _issue(request, session, keyring, form)
         except RefusedAfterRevoking as refused:
             await session.commit()  # keep the family's revocation and its audit event (see grant_types.base)
             raise refused.error from None
 
 
-async def _issue(request: Request, session: AsyncSession, form: dict[str, str]) -> Response:
+async def _issue(request: Request, session: AsyncSession, keyring: Keyring, form: dict[str, str]) -> Response:
     settings: Settings = request.app.state.settings
-    keyring: Keyring = request.app.state.keyring  # not KeyringDep: a sync dependency costs a thread hop
     now = utcnow()
     client = await authenticate_client(session, keyring, request.headers.get("authorization"), form, now=now)
     await client_rate_limit(request).check(client.client_id)
