@@ -5,13 +5,6 @@ from __future__ import annotations
 from gateway.errors import Problem
 
 
-class LoginRefused(Problem):
-    status, slug, title = 401, "login-refused", "Login refused"
-
-    def __init__(self) -> None:
-        super().__init__("The email, password or code is not right, or the account is locked.")
-
-
 class LinkInvalid(Problem):
     status, slug, title = 400, "link-invalid", "Link not valid"
 

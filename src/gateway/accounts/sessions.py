@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.accounts.errors import SessionInvalid
@@ -86,7 +86,3 @@ async def end_all_sessions(session: AsyncSession, admin: Admin, *, keep: AdminSe
     if keep is not None:
         statement = statement.where(AdminSession.digest != keep.digest)
     await session.execute(statement)
-
-
-async def sessions_of(session: AsyncSession, admin: Admin) -> list[AdminSession]:
-    return list(await session.scalars(select(AdminSession).where(AdminSession.admin_id == admin.id)))

@@ -53,14 +53,6 @@ class InvalidScope(OAuthError):
     error = "invalid_scope"
 
 
-class AccessDenied(OAuthError):
-    error = "access_denied"
-
-
-class UnsupportedTokenType(OAuthError):
-    error = "unsupported_token_type"
-
-
 class TooManyRequests(OAuthError):
     """Not an RFC 6749 code: 429 with Retry-After; the body keeps the RFC 6749 shape."""
 
