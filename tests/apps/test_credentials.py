@@ -1,4 +1,5 @@
-"""Client ids, client secrets and `verify_client_secret` (the previous secret works in the overlap)."""
+"""Client ids, client secrets, and the token endpoint's client authentication through rotations (the
+previous secret works in the overlap)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from gateway.apps.models import AuthMethod
 from gateway.apps.validation import AppDraft
 from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
+from tests.apps.conftest import secret_accepted
 from tests.developers.conftest import DeveloperWithKey
 
 KEY = b"k" * 32
@@ -69,38 +71,41 @@ def _draft(method: AuthMethod) -> AppDraft:
     )
 
 
-async def test_verify_client_secret_through_a_rotation(
+async def test_client_authentication_through_a_rotation(
     session: AsyncSession, keyring: Keyring, developer: DeveloperWithKey
 ) -> None:
     owner = developer.developer.id
     app, first = await service.register(session, keyring, owner, _draft(AuthMethod.CLIENT_SECRET_POST))
     assert first is not None
-    assert await service.verify_client_secret(session, keyring, app, first)
-    assert not await service.verify_client_secret(session, keyring, app, credentials.new_client_secret())
+    assert await secret_accepted(session, keyring, app, first)
+    assert not await secret_accepted(session, keyring, app, credentials.new_client_secret())
 
     app, second = await service.rotate_secret(session, keyring, owner, app.client_id)
     assert app.previous_secret_expires_at is not None
     overlap = app.previous_secret_expires_at - utcnow()
     assert timedelta(hours=23, minutes=59) < overlap <= timedelta(hours=24)
-    assert await service.verify_client_secret(session, keyring, app, second)
-    assert await service.verify_client_secret(session, keyring, app, first)
+    assert await secret_accepted(session, keyring, app, second)
+    assert await secret_accepted(session, keyring, app, first)
 
     app.previous_secret_expires_at = utcnow() - timedelta(seconds=1)
     await session.flush()
-    assert not await service.verify_client_secret(session, keyring, app, first)
-    assert await service.verify_client_secret(session, keyring, app, second)
+    assert not await secret_accepted(session, keyring, app, first)
+    assert await secret_accepted(session, keyring, app, second)
 
     app, third = await service.rotate_secret(session, keyring, owner, app.client_id)
-    assert await service.verify_client_secret(session, keyring, app, third)
-    assert await service.verify_client_secret(session, keyring, app, second)
-    assert not await service.verify_client_secret(session, keyring, app, first)
+    assert await secret_accepted(session, keyring, app, third)
+    assert await secret_accepted(session, keyring, app, second)
+    assert not await secret_accepted(session, keyring, app, first)
 
 
-async def test_a_public_client_never_verifies(
+async def test_a_public_client_is_refused_any_secret(
     session: AsyncSession, keyring: Keyring, developer: DeveloperWithKey
 ) -> None:
     app, secret = await service.register(session, keyring, developer.developer.id, _draft(AuthMethod.NONE))
     assert secret is None
     assert app.client_secret_hash is None
-    assert not await service.verify_client_secret(session, keyring, app, "")
-    assert not await service.verify_client_secret(session, keyring, app, credentials.new_client_secret())
+    for sent_by in (AuthMethod.CLIENT_SECRET_BASIC, AuthMethod.CLIENT_SECRET_POST):
+        assert not await secret_accepted(session, keyring, app, "", method=sent_by)
+        assert not await secret_accepted(
+            session, keyring, app, credentials.new_client_secret(), method=sent_by
+        )

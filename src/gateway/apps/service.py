@@ -136,18 +136,3 @@ async def rotate_secret(
         raise Conflict("The secret was rotated by another request at the same time: try again.")
     await session.refresh(app)
     return app, secret
-
-
-async def verify_client_secret(session: AsyncSession, keyring: Keyring, app: App, presented: str) -> bool:
-    """For the token endpoint: is `presented` this app's secret (or the previous one, within the overlap)?
-
-    Constant time; always False for a public client.
-    """
-    return credentials.secret_matches(
-        await _hashing_key(session, keyring),
-        presented,
-        current=app.client_secret_hash,
-        previous=app.previous_secret_hash,
-        previous_expires_at=app.previous_secret_expires_at,
-        now=utcnow(),
-    )
