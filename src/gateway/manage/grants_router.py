@@ -1,6 +1,6 @@
 """`/manage/v1/grants`: the school lists, reads, narrows and revokes what its apps may see (SPEC §3.6).
 
-Thin: parse, one service call (`oauth.grant_changes`), return a schema. A school API key, or an admin
+Thin: parse, one service call (`consent.grants`), return a schema. A school API key, or an admin
 session with `X-CSRF-Token` on POST. Another school's grant id answers 404, like an unknown one.
 Narrow and revoke are POSTs to action URLs, not PATCH or DELETE: narrowing is a checked transition (only
 ever smaller), and a revoked grant is not deleted — it stays readable, with `revoked_at` set.
