@@ -53,10 +53,8 @@ async def revoke_token(
             return
         await revoke_family(
             session,
+            row,
             family_id=row.family_id,
-            school_id=row.school_id,
-            grant_id=row.grant_id,
-            app_id=row.app_id,
             actor=events.app(client.client_id),
             reason=FamilyRevoked.REVOKED_BY_APP,
             now=now,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,18 +31,25 @@ class FamilyRevoked(StrEnum):
     REVOKED_BY_APP = "revoked_by_app"
 
 
+class FamilyMember(Protocol):
+    """A code or refresh token: issued to an app under a school's grant."""
+
+    school_id: uuid.UUID
+    grant_id: uuid.UUID
+    app_id: uuid.UUID
+
+
 async def revoke_family(
     session: AsyncSession,
+    member: FamilyMember,
     *,
     family_id: uuid.UUID,
-    school_id: uuid.UUID,
-    grant_id: uuid.UUID,
-    app_id: uuid.UUID,
     actor: str,
     reason: FamilyRevoked,
     now: datetime,
 ) -> bool:
-    """End every refresh and access token of the family; log it if anything was still live.
+    """End every refresh and access token of the family `member` belongs to; log it if anything was still
+    live. A code's family id is its own id; a refresh token carries its family's.
 
     Returns False when the family was already revoked (a second late reuse adds no second event).
     """
@@ -61,13 +69,13 @@ async def revoke_family(
         return False
     await record_event(
         session,
-        school_id=school_id,
+        school_id=member.school_id,
         event_type=EventType.TOKEN_FAMILY_REVOKED,
         actor=actor,
         details={
             "family_id": str(family_id),
-            "grant_id": str(grant_id),
-            "app_id": str(app_id),
+            "grant_id": str(member.grant_id),
+            "app_id": str(member.app_id),
             "reason": str(reason),
             "revoked_refresh": refresh_count,
             "revoked_access": access_count,

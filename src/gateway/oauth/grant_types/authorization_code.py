@@ -18,17 +18,16 @@ from typing import Final, NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.audit import events
 from gateway.consent.models import Grant
 from gateway.consent.repository import live_grant_by_id
 from gateway.oauth.client_auth import AuthenticatedClient
 from gateway.oauth.errors import InvalidGrant, InvalidRequest
 from gateway.oauth.forms import required
-from gateway.oauth.grant_types.base import IssuedTokens, RefusedAfterRevoking, TokenContext
+from gateway.oauth.grant_types.base import IssuedTokens, TokenContext, refuse_reuse
 from gateway.scopes import effective_scopes
 from gateway.tokens import issuance
 from gateway.tokens.codes import consume_code, find_code
-from gateway.tokens.families import FamilyRevoked, revoke_family
+from gateway.tokens.families import FamilyRevoked
 from gateway.tokens.models import AuthorizationCode
 from gateway.tokens.pkce import is_verifier, verifier_matches
 from gateway.tokens.refresh import add_refresh_token, new_refresh_token
@@ -66,7 +65,7 @@ async def exchange_code(context: TokenContext, request: CodeRequest) -> IssuedTo
     if row is None or row.app_id != client.app.id:
         raise InvalidGrant(_UNKNOWN_CODE)
     if row.used_at is not None:
-        await _revoke_code_family(session, row, context)
+        await _refuse_reuse(context, row)
     if row.expires_at <= now:
         raise InvalidGrant(_UNKNOWN_CODE)
     if request.redirect_uri != row.redirect_uri:
@@ -75,7 +74,7 @@ async def exchange_code(context: TokenContext, request: CodeRequest) -> IssuedTo
         raise InvalidGrant("code_verifier does not match the code_challenge (PKCE S256).")
     grant = await live_grant_of(session, row.grant_id, client)
     if not await consume_code(session, row, now=now):  # a concurrent request exchanged it first
-        await _revoke_code_family(session, row, context)
+        await _refuse_reuse(context, row)
     scopes = effective_scopes(row.scopes.split(), grant.scope_set)
     if not scopes:
         raise InvalidGrant("The school no longer grants any of the scopes this code was issued for.")
@@ -104,21 +103,13 @@ async def exchange_code(context: TokenContext, request: CodeRequest) -> IssuedTo
     return IssuedTokens(minted.token, minted.expires_in, minted.scope, refresh_token)
 
 
-async def _revoke_code_family(
-    session: AsyncSession, row: AuthorizationCode, context: TokenContext
-) -> NoReturn:
-    await revoke_family(
-        session,
+async def _refuse_reuse(context: TokenContext, row: AuthorizationCode) -> NoReturn:
+    await refuse_reuse(
+        context,
+        row,
         family_id=row.id,
-        school_id=row.school_id,
-        grant_id=row.grant_id,
-        app_id=row.app_id,
-        actor=events.SYSTEM,
         reason=FamilyRevoked.CODE_REUSE,
-        now=context.now,
-    )
-    raise RefusedAfterRevoking(
-        InvalidGrant("The code was used before: every token issued from it has been revoked.")
+        message="The code was used before: every token issued from it has been revoked.",
     )
 
 

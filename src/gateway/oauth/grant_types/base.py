@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Final
+from typing import Final, NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.audit import events
 from gateway.keys.keyring import Keyring
 from gateway.oauth.client_auth import AuthenticatedClient
-from gateway.oauth.errors import InvalidScope, OAuthError
+from gateway.oauth.errors import InvalidGrant, InvalidScope, OAuthError
 from gateway.scopes import ScopeError, parse_scope_string
+from gateway.tokens.families import FamilyMember, FamilyRevoked, revoke_family
 
 TOKEN_TYPE: Final = "Bearer"  # noqa: S105 (a token type, not a secret)
 
@@ -76,6 +79,16 @@ class RefusedAfterRevoking(Exception):
     def __init__(self, error: OAuthError) -> None:
         super().__init__(error.description)
         self.error = error
+
+
+async def refuse_reuse(
+    context: TokenContext, member: FamilyMember, *, family_id: uuid.UUID, reason: FamilyRevoked, message: str
+) -> NoReturn:
+    """A code or refresh token used again (RFC 9700 §4.5, §4.14.2): revoke its family, then refuse."""
+    await revoke_family(
+        context.session, member, family_id=family_id, actor=events.SYSTEM, reason=reason, now=context.now
+    )
+    raise RefusedAfterRevoking(InvalidGrant(message))
 
 
 def requested_scopes(scope: str | None) -> frozenset[str] | None:

@@ -14,14 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, NoReturn
 
-from gateway.audit import events
 from gateway.oauth.errors import InvalidGrant, InvalidScope
 from gateway.oauth.forms import required
 from gateway.oauth.grant_types.authorization_code import live_grant_of
-from gateway.oauth.grant_types.base import IssuedTokens, RefusedAfterRevoking, TokenContext, requested_scopes
+from gateway.oauth.grant_types.base import IssuedTokens, TokenContext, refuse_reuse, requested_scopes
 from gateway.scopes import effective_scopes
 from gateway.tokens import issuance
-from gateway.tokens.families import FamilyRevoked, revoke_family
+from gateway.tokens.families import FamilyRevoked
 from gateway.tokens.models import RefreshToken
 from gateway.tokens.refresh import (
     add_refresh_token,
@@ -54,7 +53,7 @@ async def refresh(context: TokenContext, request: RefreshRequest) -> IssuedToken
     if row is None or row.app_id != client.app.id or row.revoked_at is not None or row.expires_at <= now:
         raise InvalidGrant(_UNKNOWN_REFRESH)
     if not within_retry_window(row, now):
-        await _revoke_refresh_family(context, row)
+        await _refuse_reuse(context, row)
     family_scopes = frozenset(row.scopes.split())
     requested = request.scope
     # RFC 6749 §6 forbids widening; §3.3 lets the server ignore part of a request. Scopes never granted are
@@ -87,7 +86,7 @@ async def refresh(context: TokenContext, request: RefreshRequest) -> IssuedToken
         if row.revoked_at is not None or row.used_at is None:
             raise InvalidGrant(_UNKNOWN_REFRESH)
         if not within_retry_window(row, now):
-            await _revoke_refresh_family(context, row)
+            await _refuse_reuse(context, row)
     # A retry within the window: the same successor (the winner stored it), and a fresh access token.
     next_row = await find_refresh_token(session, successor)
     if next_row is None or next_row.revoked_at is not None:
@@ -95,19 +94,13 @@ async def refresh(context: TokenContext, request: RefreshRequest) -> IssuedToken
     return await _with_access_token(context, row, scopes, successor)
 
 
-async def _revoke_refresh_family(context: TokenContext, row: RefreshToken) -> NoReturn:
-    await revoke_family(
-        context.session,
+async def _refuse_reuse(context: TokenContext, row: RefreshToken) -> NoReturn:
+    await refuse_reuse(
+        context,
+        row,
         family_id=row.family_id,
-        school_id=row.school_id,
-        grant_id=row.grant_id,
-        app_id=row.app_id,
-        actor=events.SYSTEM,
         reason=FamilyRevoked.REFRESH_REUSE,
-        now=context.now,
-    )
-    raise RefusedAfterRevoking(
-        InvalidGrant("The refresh token was used before: its whole token family has been revoked.")
+        message="The refresh token was used before: its whole token family has been revoked.",
     )
 
 
