@@ -10,6 +10,7 @@ The token is always checked first (401/403 before any other answer); then the qu
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -38,23 +39,27 @@ _TOKEN_PROBLEMS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
 class Page:
-    def __init__(
-        self,
-        limit: Annotated[
-            int, Query(ge=1, le=service.MAX_PAGE, description="Schools per page.")
-        ] = service.DEFAULT_PAGE,
-        cursor: Annotated[
-            str | None,
-            Query(
-                max_length=MAX_CURSOR_LENGTH,
-                description="`next_cursor` of the previous page. Opaque and signed: a cursor is only valid "
-                "for the app it was made for.",
-            ),
-        ] = None,
-    ) -> None:
-        self.limit = limit
-        self.cursor = cursor
+    limit: int
+    cursor: str | None
+
+
+async def page_query(
+    limit: Annotated[
+        int, Query(ge=1, le=service.MAX_PAGE, description="Schools per page.")
+    ] = service.DEFAULT_PAGE,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_LENGTH,
+            description="`next_cursor` of the previous page. Opaque and signed: a cursor is only valid "
+            "for the app it was made for.",
+        ),
+    ] = None,
+) -> Page:
+    """The paging parameters (async: a class or plain-function dependency costs a thread hop)."""
+    return Page(limit, cursor)
 
 
 def _after(position: dict[str, Any]) -> uuid.UUID:
@@ -88,7 +93,7 @@ def _after(position: dict[str, Any]) -> uuid.UUID:
 async def list_schools(
     token: AppTokenDep,
     _query: Annotated[None, Depends(query_allowlist("limit", "cursor"))],
-    page: Annotated[Page, Depends()],
+    page: Annotated[Page, Depends(page_query)],
     session: SessionDep,
     ring: KeyringDep,
     request: Request,
