@@ -22,13 +22,17 @@ from tests.oauth.conftest import (
     Party,
     Pkce,
     authorize_url,
+    browser,
     csrf_of,
     decide,
     enrol_totp,
     make_party,
     open_consent,
+    party,
     query_of,
 )
+
+__all__ = ["browser", "party"]  # fixtures of tests/oauth, until they move to tests/conftest.py
 
 EVERYTHING = "school groups students.basic students.demographics attendance.summaries students.sen"
 
