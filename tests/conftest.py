@@ -3,13 +3,17 @@
 One throwaway database per run, built by the migrations. Each test runs inside an outer transaction on
 its own connection that is rolled back at the end, so tests never see each other's rows; the app's
 per-request commits become SAVEPOINT releases inside it.
+
+Fixtures used by more than one test package live here too (the helpers they build on are in
+tests/support/); a package's own fixtures are in its conftest.py. Two names are overridden lower down:
+`browser` in tests/e2e (a Chromium browser) and `connected` in tests/data_api (a loaded school).
 """
 
 from __future__ import annotations
 
 import base64
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +28,17 @@ from gateway.db import migrations
 from gateway.db.engine import create_engine
 from gateway.db.session import Database
 from gateway.keys.keyring import Keyring
+from gateway.keys.signing import forget_published_keys
 from gateway.settings import Settings
+from tests.support import accounts, grants
+from tests.support.accounts import Account, make_account
+from tests.support.consent_flow import Party, make_party
 from tests.support.databases import backend, throwaway_database
-
-TEST_ISSUER = "http://127.0.0.1:8000"
+from tests.support.developers import DeveloperWithKey, make_developer
+from tests.support.http import TEST_ISSUER
+from tests.support.server import free_port
+from tests.support.smtp import Inbox, SmtpServer
+from tests.support.world import World
 
 
 def pytest_report_header() -> str:
@@ -148,3 +159,73 @@ def env_without_gateway(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         if name.startswith("GATEWAY_") and not name.startswith("GATEWAY_TEST_"):
             monkeypatch.delenv(name)
     return {}
+
+
+@pytest.fixture
+def fresh_jwks_cache() -> Iterator[None]:
+    """The JWKS cache is per process; each test's signing keys are rolled back with it and must not leak
+    into the next. Packages whose every test needs this request it from an autouse fixture."""
+    forget_published_keys()
+    yield
+    forget_published_keys()
+
+
+# --- Admins, developers and apps ------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def browser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Keeps cookies like a browser; https so `__Host-` (Secure) cookies are sent back."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=accounts.ISSUER) as client:
+        yield client
+
+
+@pytest.fixture
+async def account(session: AsyncSession) -> Account:
+    return await make_account(session, "head.teacher@synthetic-school.example.org")
+
+
+@pytest.fixture
+async def other_account(session: AsyncSession) -> Account:
+    return await make_account(session, "office@other-school.example.org")
+
+
+@pytest.fixture
+async def developer(session: AsyncSession, keyring: Keyring) -> DeveloperWithKey:
+    return await make_developer(session, keyring, "Synthetic Apps Ltd", "Dev@Synthetic-Apps.example.org")
+
+
+@pytest.fixture
+async def other_developer(session: AsyncSession, keyring: Keyring) -> DeveloperWithKey:
+    return await make_developer(session, keyring, "Other Apps Ltd", "dev@other-apps.example.org")
+
+
+@pytest.fixture
+def world(session: AsyncSession, keyring: Keyring, settings: Settings) -> World:
+    return World(session, keyring, settings.issuer)
+
+
+@pytest.fixture
+async def party(session: AsyncSession, keyring: Keyring) -> Party:
+    return await make_party(session, keyring, "head@vale.example.org")
+
+
+@pytest.fixture
+async def connected(session: AsyncSession, keyring: Keyring) -> grants.Connected:
+    return await grants.connect(session, await make_party(session, keyring, "head@vale.example.org"))
+
+
+@pytest.fixture
+async def other_connected(session: AsyncSession, keyring: Keyring) -> grants.Connected:
+    return await grants.connect(session, await make_party(session, keyring, "office@brook.example.org"))
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """Not started: a test starts it when it wants the server up."""
+    server = SmtpServer(free_port(), Inbox())
+    try:
+        yield server
+    finally:
+        server.stop()

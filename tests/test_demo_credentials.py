@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.cli.test_cli import gateway
+from tests.support.cli import gateway
 from tests.support.databases import backend
 from tests.support.server import gateway_server
 

@@ -1,7 +1,10 @@
-"""Schools with an admin and a school API key each, for `/manage/v1/access-log`."""
+"""`/manage/v1/access-log` tests build on `world` (tests/conftest.py, helpers in tests/support/world.py)."""
 
 from __future__ import annotations
 
-from tests.app_api.conftest import World, fresh_jwks_cache, keyring, world
+import pytest
 
-__all__ = ["World", "fresh_jwks_cache", "keyring", "world"]
+
+@pytest.fixture(autouse=True)
+def _fresh_jwks_cache(fresh_jwks_cache: None) -> None:
+    """Every test here runs with `fresh_jwks_cache` (tests/conftest.py)."""

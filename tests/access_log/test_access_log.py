@@ -17,9 +17,9 @@ from gateway.manage import api_keys
 from gateway.manage.principal import SchoolPrincipal
 from gateway.mis.ingest import apply_batch
 from gateway.mis.validation import validate_batch
-from tests.access_log.conftest import World
-from tests.accounts.conftest import Account, make_account
 from tests.support import records
+from tests.support.accounts import Account, make_account
+from tests.support.world import World
 
 URL = "/manage/v1/access-log"
 

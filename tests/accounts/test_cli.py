@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.test_cli import gateway
+from tests.support.cli import gateway
 from tests.support.databases import throwaway_database
 
 

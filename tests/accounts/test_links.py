@@ -14,7 +14,7 @@ from gateway.accounts import service
 from gateway.accounts.models import AccountLink
 from gateway.db.base import utcnow
 from gateway.schools.service import create_school
-from tests.accounts.conftest import ISSUER, sign_in, submit_password_form
+from tests.support.accounts import ISSUER, sign_in, submit_password_form
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

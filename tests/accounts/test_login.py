@@ -13,7 +13,7 @@ from gateway.accounts.models import AdminSession
 from gateway.accounts.sessions import COOKIE_NAME
 from gateway.audit.models import AuditEvent
 from gateway.email.models import OutboxMessage
-from tests.accounts.conftest import PASSWORD, Account, csrf_from, sign_in, submit_password_form
+from tests.support.accounts import PASSWORD, Account, csrf_from, sign_in, submit_password_form
 
 
 async def events_of(session: AsyncSession, account: Account) -> list[str]:

@@ -13,7 +13,7 @@ from gateway.accounts.models import Admin
 from gateway.audit.models import AuditEvent
 from gateway.auth.passwords import CHEAP_TEST_PARAMETERS, PasswordHashing
 from gateway.email.models import OutboxMessage
-from tests.accounts.conftest import ISSUER, PASSWORD
+from tests.support.accounts import ISSUER, PASSWORD
 from tests.support.databases import migrated_database
 
 EMAIL = "parallel@synthetic-school.example.org"

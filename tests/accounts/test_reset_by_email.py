@@ -16,8 +16,8 @@ from gateway.db.session import Database
 from gateway.email.sender import deliver_due
 from gateway.email.smtp_url import parse_smtp_url
 from gateway.email.transports import SmtpTransport
-from tests.accounts.conftest import Account, csrf_from, sign_in, submit_password_form
-from tests.email.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer
+from tests.support.accounts import Account, csrf_from, sign_in, submit_password_form
+from tests.support.smtp import SMTP_PASSWORD, SMTP_USER, SmtpServer
 
 
 async def test_reset_link_arrives_by_smtp_and_works_once(

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.accounts.models import Admin
 from gateway.audit.models import AuditEvent
 from gateway.schools.models import School
-from tests.accounts.conftest import PASSWORD, Account, csrf_from, sign_in
+from tests.support.accounts import PASSWORD, Account, csrf_from, sign_in
 
 _SECRET = re.compile(r'<code class="secret">([A-Z2-7 ]+)</code>')
 

@@ -13,7 +13,8 @@ from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.tokens import refresh as refresh_tokens
 from gateway.tokens.models import RefreshToken
-from tests.app_api.conftest import World, bearer
+from tests.support.http import bearer
+from tests.support.world import World
 
 DISCONNECT = "/api/v1/app/disconnect"
 SCHOOLS = "/api/v1/app/schools"

@@ -12,7 +12,8 @@ from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.errors import PROBLEM_JSON
 from gateway.http.cursors import MAX_CURSOR_LENGTH
-from tests.app_api.conftest import World, bearer
+from tests.support.http import bearer
+from tests.support.world import World
 
 SCHOOLS = "/api/v1/app/schools"
 

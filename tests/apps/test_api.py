@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.apps.models import App
 from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
-from tests.apps.conftest import APPS, registration, secret_accepted
-from tests.developers.conftest import DeveloperWithKey, bearer
+from tests.support.apps import APPS, registration, secret_accepted
+from tests.support.developers import DeveloperWithKey
+from tests.support.http import bearer
 
 VALIDATION = "urn:gateway:problem:validation-error"
 

@@ -13,8 +13,8 @@ from gateway.apps.models import AuthMethod
 from gateway.apps.validation import AppDraft
 from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
-from tests.apps.conftest import secret_accepted
-from tests.developers.conftest import DeveloperWithKey
+from tests.support.apps import secret_accepted
+from tests.support.developers import DeveloperWithKey
 
 KEY = b"k" * 32
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)

@@ -16,7 +16,7 @@ from gateway.audit.models import AuditEvent
 from gateway.audit.service import record_event
 from gateway.db.engine import create_engine
 from gateway.settings import Settings
-from tests.cli.test_cli import gateway
+from tests.support.cli import gateway
 from tests.support.databases import throwaway_database
 
 

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import gateway
 from tests.support.databases import backend, throwaway_database
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def gateway(
-    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO
-) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_") or k.startswith("GATEWAY_TEST_")
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "gateway", *args],
-        env={**clean, **(env or {})},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.support.paths import REPO
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import itertools
 
 import pytest
@@ -14,11 +13,6 @@ from gateway.schools.models import School
 from gateway.schools.service import create_school
 
 _urns = itertools.count(700001)
-
-
-@pytest.fixture
-def keyring(master_key_b64: str) -> Keyring:
-    return Keyring(base64.b64decode(master_key_b64))
 
 
 async def make_school(session: AsyncSession, name: str) -> School:
@@ -58,7 +52,3 @@ async def other_token(session: AsyncSession, keyring: Keyring, other_school: Sch
     _row, token = await keys.create_key(session, keyring, other_school.id)
     await session.commit()
     return token
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {token}"}

@@ -24,7 +24,7 @@ from gateway.mis.validation import validate_batch
 from gateway.models import metadata
 from gateway.schools.models import School
 from gateway.settings import Settings
-from tests.cli.test_cli import gateway
+from tests.support.cli import gateway
 from tests.support.databases import backend, migrated_database, throwaway_database
 from tests.support.records import school_record, students
 from tests.support.server import gateway_server

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.mis.models import GroupMembership, MisRecordRow
 from gateway.schools.models import School
 from gateway.settings import Settings
-from tests.connector.conftest import bearer
+from tests.support.http import bearer
 from tests.support.records import group, school_record, student, students
 
 

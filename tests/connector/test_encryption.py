@@ -15,7 +15,7 @@ from gateway.keys.keyring import Keyring, KeyShredded
 from gateway.mis.models import MisRecordRow
 from gateway.models import metadata
 from gateway.schools.models import School
-from tests.connector.conftest import bearer
+from tests.support.http import bearer
 from tests.support.records import students
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.mis.models import MisRecordRow
-from tests.connector.conftest import bearer
+from tests.support.http import bearer
 from tests.support.records import students
 
 

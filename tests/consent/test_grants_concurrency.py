@@ -17,10 +17,8 @@ from gateway.consent.repository import SchoolGrants
 from gateway.consent.rules import Narrowing, NarrowPlan
 from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
-from tests.dashboard.conftest import connected
-from tests.dashboard.support import Connected, events_of
-
-__all__ = ["connected"]
+from tests.support.audit import events_of
+from tests.support.grants import Connected
 
 PLAN = NarrowPlan(
     scopes=frozenset({"school", "groups", "students.basic", "students.demographics"}),

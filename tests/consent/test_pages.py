@@ -16,23 +16,21 @@ from gateway.consent.models import AuthorizationRequest, Grant, SensitiveApprova
 from gateway.db.base import utcnow
 from gateway.tokens.hashing import digest
 from gateway.tokens.models import AuthorizationCode
-from tests.conftest import TEST_ISSUER
-from tests.oauth.conftest import (
-    REDIRECT_URI,
+from tests.support.accounts import csrf_from
+from tests.support.apps import REDIRECT_URI
+from tests.support.consent_flow import (
     Party,
-    Pkce,
     authorize_url,
-    browser,
     csrf_of,
     decide,
     enrol_totp,
     make_party,
     open_consent,
-    party,
     query_of,
+    sign_in,
 )
-
-__all__ = ["browser", "party"]  # fixtures of tests/oauth, until they move to tests/conftest.py
+from tests.support.http import TEST_ISSUER
+from tests.support.pkce import Pkce
 
 EVERYTHING = "school groups students.basic students.demographics attendance.summaries students.sen"
 
@@ -288,8 +286,6 @@ async def test_an_admin_of_another_school_is_refused(
     other = await make_party(session, party.keyring, "office@other.example.org")
     response = await browser.get(authorize_url(party, school_id=str(other.school.id), state="st-2"))
     path = response.headers["location"]
-    from tests.oauth.conftest import sign_in
-
     await sign_in(browser, party.account, next_path=path)
     refused = await browser.get(path)
     assert refused.status_code == 303
@@ -347,8 +343,6 @@ async def test_expired_and_unknown_requests(
 async def test_sign_in_returns_only_to_a_consent_page(
     browser: httpx.AsyncClient, party: Party, next_path: str
 ) -> None:
-    from tests.accounts.conftest import csrf_from
-
     token = await csrf_from(browser, "/login")
     response = await browser.post(
         "/login",

@@ -18,7 +18,8 @@ from gateway.consent.models import Grant
 from gateway.db.session import Database
 from gateway.oauth.bearer import InvalidToken
 from gateway.settings import Settings
-from tests.dashboard.support import Connected, events_of, mint, record_access, sign_in_admin, token_check
+from tests.support.audit import events_of
+from tests.support.grants import Connected, mint, record_access, sign_in_admin, token_check
 
 FORM = {"content-type": "application/x-www-form-urlencoded", "accept": "text/html"}
 

@@ -6,16 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.data_api.conftest import (
-    PATHS,
-    Connected,
-    connect,
-    fetch_all,
-    generated,
-    load_school,
-    stored,
-    write,
-)
+from tests.support.data_api import PATHS, Connected, connect, fetch_all, generated, load_school, stored, write
 
 Copy = dict[tuple[str, str], dict[str, Any]]
 

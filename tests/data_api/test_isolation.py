@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.data_api.conftest import (
-    PATHS,
-    World,
-    connect,
-    expected_view,
-    fetch_all,
-    load_school,
-    stored,
-    write,
-)
+from tests.support.data_api import PATHS, connect, expected_view, fetch_all, load_school, stored, write
+from tests.support.world import World
 
 
 async def test_school_a_token_never_reaches_school_b(client: httpx.AsyncClient, world: World) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from gateway.access_log.models import DataAccess
 from gateway.db.base import utcnow
 from gateway.scopes import allowed_fields
-from tests.data_api.conftest import (
+from tests.support.data_api import (
     PATHS,
     Connected,
     connect,

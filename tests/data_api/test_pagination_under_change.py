@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.data_api.conftest import PATHS, Connected, fetch_all, stored, write
+from tests.support.data_api import PATHS, Connected, fetch_all, stored, write
 
 
 async def test_walks_see_every_record_once_while_records_change(

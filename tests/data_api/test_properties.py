@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from gateway.consent.audience import Audience, academic_year_start
 from gateway.data_api.projection import granted_fields, project
 from gateway.scopes import CATALOGUE, expand
-from tests.data_api.conftest import ALL_SCOPES, PATHS, TODAY, Connected, expected_view, fetch_all, stored
+from tests.support.data_api import ALL_SCOPES, PATHS, TODAY, Connected, expected_view, fetch_all, stored
 
 SEEDS = (7, 8, 9)
 scope_sets = st.frozensets(st.sampled_from(ALL_SCOPES))

@@ -25,10 +25,8 @@ from gateway.auth.passwords import CHEAP_TEST_PARAMETERS, PasswordHashing
 from gateway.db.session import Database
 from gateway.http.api_limits import ApiRateLimit
 from gateway.settings import Settings
-from tests.conftest import TEST_ISSUER
-from tests.data_api.conftest import World, bearer, fresh_jwks_cache
-
-__all__ = ["fresh_jwks_cache"]
+from tests.support.http import TEST_ISSUER, bearer
+from tests.support.world import World
 
 LIMIT = 3
 WINDOW = 60

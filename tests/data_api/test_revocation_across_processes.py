@@ -36,9 +36,9 @@ from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
 from gateway.scopes import expand, format_scopes
 from gateway.tokens import issuance
-from tests.manage.conftest import issue_key
-from tests.oauth.conftest import Party, make_party
+from tests.support.consent_flow import Party, make_party
 from tests.support.databases import MigratedDatabase, migrated_database
+from tests.support.school_keys import issue_key
 from tests.support.server import RunningServer, gateway_server
 
 pytestmark = pytest.mark.postgres_only

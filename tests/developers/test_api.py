@@ -11,7 +11,8 @@ from gateway.developers import service
 from gateway.developers.models import DeveloperKey
 from gateway.errors import Conflict, InvalidInput, Unauthorized
 from gateway.keys.keyring import Keyring
-from tests.developers.conftest import DeveloperWithKey, bearer
+from tests.support.developers import DeveloperWithKey
+from tests.support.http import bearer
 
 ME = "/developer/v1/me"
 ROTATE = "/developer/v1/keys/rotate"

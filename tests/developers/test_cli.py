@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.cli.test_cli import gateway
+from tests.support.cli import gateway
 from tests.support.databases import throwaway_database
 from tests.support.server import gateway_server
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
@@ -12,7 +11,6 @@ from playwright.async_api import Browser, Page, async_playwright
 from tests.support.databases import migrated_database
 from tests.support.server import RunningServer, gateway_server
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -63,8 +61,3 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     page = await context.new_page()
     yield page
     await context.close()
-
-
-def artifact(name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS / name

@@ -10,28 +10,18 @@ from __future__ import annotations
 import asyncio
 import email
 import json
-import os
 import re
 from pathlib import Path
 
 import pyotp
 from playwright.async_api import Page
 
-from tests.cli.test_cli import gateway
+from tests.support.cli import gateway
+from tests.support.screenshots import shot
 from tests.support.server import RunningServer
 
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "docs" / "screenshots"
 PASSWORD = "Copper-Kettle-9034"
 NEW_PASSWORD = "Tin-Lantern-5127"
-
-
-async def shot(page: Page, name: str) -> None:
-    committed = SCREENSHOTS / name
-    update = os.environ.get("GATEWAY_UPDATE_SCREENSHOTS") == "1" or not committed.exists()
-    target = committed if update else REPO / "test-artifacts" / "screenshots" / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=target, full_page=True)
 
 
 async def test_first_admin_sets_up_signs_in_and_enrols_totp(

@@ -9,34 +9,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pyotp
-from playwright.async_api import Page, Route
+from playwright.async_api import Page
 
-from tests.cli.test_cli import gateway
-from tests.e2e.test_admin_pages import shot
+from tests.support.demo import CALLBACK, answer_callbacks, callback_query, demo
+from tests.support.screenshots import shot
 from tests.support.server import RunningServer
-
-CALLBACK = "http://127.0.0.1:8765/callback"
-
-
-def demo(e2e_env: dict[str, str], server: RunningServer, tmp_path: Path, *, seed: int = 1) -> dict[str, Any]:
-    """Load a demo school (each seed its own school and admin) into the browser tests' database."""
-    credentials = tmp_path / "demo-credentials.json"
-    loaded = gateway(
-        "demo", "--no-serve", "--seed", str(seed), "--students", "40", "--credentials-file", str(credentials),
-        "--port", str(urlsplit(server.base_url).port),
-        env={**e2e_env, "GATEWAY_ISSUER": server.base_url},
-    )  # fmt: skip
-    assert loaded.returncode == 0, loaded.stderr
-    result: dict[str, Any] = json.loads(credentials.read_text())
-    return result
 
 
 def authorize_url(server: RunningServer, demo_data: dict[str, Any], scope: str, state: str) -> str:
@@ -53,20 +37,6 @@ def authorize_url(server: RunningServer, demo_data: dict[str, Any], scope: str, 
         "school_id": demo_data["school_id"],
     }
     return f"{server.base_url}/oauth/authorize?{urlencode(query)}"
-
-
-async def answer_callbacks(page: Page) -> None:
-    async def fulfil(route: Route) -> None:
-        await route.fulfill(
-            status=200, content_type="text/html", body="<!doctype html><title>App</title><p>Back at the app."
-        )
-
-    await page.route(re.compile(r"^http://127\.0\.0\.1:8765/.*"), fulfil)
-
-
-def callback_query(page: Page) -> dict[str, str]:
-    assert page.url.startswith(CALLBACK + "?"), page.url
-    return {name: values[0] for name, values in parse_qs(urlsplit(page.url).query).items()}
 
 
 async def test_consent_in_chromium(

@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 import httpx
 from playwright.async_api import Page
 
-from tests.e2e.test_admin_pages import shot
-from tests.e2e.test_consent_page import CALLBACK, answer_callbacks, callback_query, demo
+from tests.support.demo import CALLBACK, answer_callbacks, callback_query, demo
+from tests.support.screenshots import shot
 from tests.support.server import RunningServer
 
 SEED = 11

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from playwright.async_api import Page
 
-from tests.e2e.test_consent_page import demo
+from tests.support.demo import demo
 from tests.support.server import RunningServer
 
 SCHEME = "schoolAuthorization"

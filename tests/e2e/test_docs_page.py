@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import ConsoleMessage, Page, Request
 
-from tests.e2e.conftest import artifact
+from tests.support.screenshots import artifact
 from tests.support.server import RunningServer
 
 

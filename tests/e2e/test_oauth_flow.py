@@ -19,7 +19,7 @@ from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from playwright.async_api import Page
 
-from tests.e2e.test_consent_page import CALLBACK, answer_callbacks, demo
+from tests.support.demo import CALLBACK, answer_callbacks, demo
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 from playwright.async_api import Page
 
-from tests.e2e.test_consent_page import demo
+from tests.support.demo import demo
+from tests.support.paths import REPO
 from tests.support.server import RunningServer
 
-REPO = Path(__file__).resolve().parents[2]
 SAMPLE_APP = "http://127.0.0.1:8765"
 
 

@@ -31,7 +31,7 @@ from gateway.email.sender import (
 from gateway.email.smtp_url import parse_smtp_url
 from gateway.email.transports import FileTransport, Mail, SmtpTransport, transport_from_settings
 from gateway.settings import Settings
-from tests.email.conftest import REFUSED_DOMAIN, SMTP_PASSWORD, SMTP_USER, SmtpServer
+from tests.support.smtp import REFUSED_DOMAIN, SMTP_PASSWORD, SMTP_USER, SmtpServer
 
 SENDER = "noreply@gateway.example.org"
 TO = "head.teacher@school.example.org"

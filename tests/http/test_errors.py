@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from gateway.errors import Conflict, NotFound
 from gateway.http.content_type import require_json
 from gateway.settings import Settings
-from tests.conftest import TEST_ISSUER
+from tests.support.http import TEST_ISSUER
 
 PROBLEM = "application/problem+json"
 

@@ -13,8 +13,8 @@ from sqlalchemy.engine import make_url
 from gateway.app import create_app
 from gateway.db.session import Database
 from gateway.settings import Settings
-from tests.conftest import TEST_ISSUER
 from tests.support.databases import backend
+from tests.support.http import TEST_ISSUER
 from tests.support.tcp_proxy import TcpProxy
 
 

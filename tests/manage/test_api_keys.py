@@ -8,8 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.manage.models import SchoolApiKey
-from tests.accounts.conftest import Account
-from tests.manage.conftest import URL, SignedIn, audit_trail, bearer, prefix_of
+from tests.support.accounts import Account, SignedIn
+from tests.support.audit import audit_trail
+from tests.support.http import bearer
+from tests.support.school_keys import URL, prefix_of
 
 
 async def test_a_key_creates_lists_and_revokes_keys(

@@ -15,16 +15,10 @@ from gateway.connector import keys as connector_keys
 from gateway.developers import service as developers
 from gateway.keys.keyring import Keyring
 from gateway.manage.models import SchoolApiKey
-from tests.accounts.conftest import Account
-from tests.manage.conftest import (
-    URL,
-    SignedIn,
-    audit_trail,
-    bearer,
-    prefix_of,
-    session_cookie,
-    set_session_cookie,
-)
+from tests.support.accounts import Account, SignedIn, session_cookie, set_session_cookie
+from tests.support.audit import audit_trail
+from tests.support.http import bearer
+from tests.support.school_keys import URL, prefix_of
 
 CHALLENGE = 'Bearer realm="manage"'
 

@@ -25,22 +25,21 @@ from gateway.keys.keyring import Keyring
 from gateway.oauth.bearer import InvalidToken
 from gateway.settings import Settings
 from gateway.tokens.models import RefreshToken
-from tests.dashboard.conftest import connected, fresh_jwks_cache, other_connected
-from tests.dashboard.support import (
+from tests.support.audit import events_of
+from tests.support.consent_flow import make_party
+from tests.support.grants import (
     GRANTED,
     PUPILS,
     Connected,
     connect,
-    events_of,
     mint,
     record_access,
     sign_in_admin,
     token_check,
 )
-from tests.manage.conftest import prefix_of
-from tests.oauth.conftest import make_party
+from tests.support.school_keys import prefix_of
 
-__all__ = ["connected", "fresh_jwks_cache", "other_connected"]
+pytestmark = pytest.mark.usefixtures("fresh_jwks_cache")
 
 LIST = "/manage/v1/grants"
 

@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.consent.models import AuthorizationRequest
-from tests.conftest import TEST_ISSUER
-from tests.oauth.conftest import REDIRECT_URI, Party, Pkce, authorize_url, make_party, query_of
+from tests.support.apps import REDIRECT_URI
+from tests.support.consent_flow import Party, authorize_url, make_party, query_of
+from tests.support.http import TEST_ISSUER
+from tests.support.pkce import Pkce
 
 
 async def kept(session: AsyncSession) -> int:

@@ -26,9 +26,10 @@ from gateway.oauth.bearer import MAX_TOKEN_LENGTH, SchoolToken, authenticate
 from gateway.tokens.access_tokens import ACCESS_TOKEN_LIFETIME_SECONDS, mint_access_token
 from gateway.tokens.issuance import api_audience
 from gateway.tokens.models import IssuedAccessToken
-from tests.app_api.conftest import World, bearer, fresh_jwks_cache, world
+from tests.support.http import bearer
+from tests.support.world import World
 
-__all__ = ["fresh_jwks_cache", "world"]  # fixtures of tests/app_api, until they move to tests/conftest.py
+pytestmark = pytest.mark.usefixtures("fresh_jwks_cache")
 
 SCHOOLS = "/api/v1/app/schools"
 DISCONNECT = "/api/v1/app/disconnect"

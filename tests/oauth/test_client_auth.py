@@ -14,14 +14,8 @@ from gateway.apps.models import AuthMethod
 from gateway.keys.keyring import Keyring
 from gateway.oauth import client_auth
 from gateway.oauth.errors import InvalidClient, InvalidRequest
-from tests.oauth.backchannel_support import (
-    FORM,
-    Registered,
-    assert_oauth_error,
-    basic,
-    post_form,
-    register,
-)
+from tests.support.backchannel import Registered, assert_oauth_error, basic, post_form, register
+from tests.support.http import FORM
 
 CLIENT_CREDENTIALS = {"grant_type": "client_credentials"}
 

@@ -14,7 +14,8 @@ from gateway.apps.models import AuthMethod
 from gateway.keys.keyring import Keyring
 from gateway.oauth.errors import InvalidRequest
 from gateway.oauth.forms import MAX_FORM_BYTES, is_form_media_type, parse_form
-from tests.oauth.backchannel_support import FORM, assert_oauth_error, basic, post_form, register
+from tests.support.backchannel import assert_oauth_error, basic, post_form, register
+from tests.support.http import FORM
 
 ENDPOINTS = ["/oauth/token", "/oauth/revoke", "/oauth/introspect"]
 

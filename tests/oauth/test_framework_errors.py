@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-FORM = {"content-type": "application/x-www-form-urlencoded"}
+from tests.support.http import FORM
 
 
 def assert_oauth_json(response: httpx.Response, status: int) -> None:

@@ -21,7 +21,7 @@ from gateway.oauth.grant_types.base import TokenContext
 from gateway.oauth.grant_types.client_credentials import ClientCredentialsRequest, client_credentials
 from gateway.tokens import hashing
 from gateway.tokens.models import IssuedAccessToken, RefreshToken
-from tests.oauth.backchannel_support import (
+from tests.support.backchannel import (
     ISSUER,
     Registered,
     assert_oauth_error,

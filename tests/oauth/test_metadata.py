@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from gateway.scopes import SCOPE_NAMES
-from tests.oauth.backchannel_support import ISSUER, post_form
+from tests.support.backchannel import ISSUER, post_form
 
 
 async def test_the_metadata_document_is_complete(client: httpx.AsyncClient) -> None:

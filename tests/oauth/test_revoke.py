@@ -14,14 +14,15 @@ from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
 from gateway.oauth import revoke as revocation
 from gateway.tokens.models import IssuedAccessToken
-from tests.oauth.backchannel_support import (
+from tests.support.audit import family_events
+from tests.support.backchannel import (
+    ISSUER,
     Registered,
     access_rows,
     assert_oauth_error,
     basic,
     connect,
     exchange,
-    family_events,
     family_id,
     jwt_claims,
     post_form,
@@ -200,7 +201,6 @@ async def test_an_expired_access_token_is_not_recorded(session: AsyncSession, ke
     from gateway.oauth.client_auth import AuthenticatedClient
     from gateway.oauth.grant_types.base import TokenContext
     from gateway.oauth.grant_types.client_credentials import ClientCredentialsRequest, client_credentials
-    from tests.oauth.backchannel_support import ISSUER
 
     registered = await register(session, keyring)
     issued_at = utcnow() - timedelta(hours=1)

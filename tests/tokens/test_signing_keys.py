@@ -28,7 +28,7 @@ from gateway.keys.signing import (
     verification_keys,
 )
 from gateway.tokens.access_tokens import mint_access_token, verify_access_token
-from tests.cli.test_cli import gateway
+from tests.support.cli import gateway
 from tests.support.databases import throwaway_database
 
 ISSUER = "https://gateway.example"

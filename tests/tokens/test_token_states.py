@@ -28,7 +28,7 @@ from gateway.tokens.access_tokens import mint_access_token as sign
 from gateway.tokens.families import revoke_access_token
 from gateway.tokens.signing_key import signing_key
 from gateway.tokens.state import GrantFacts, Recorded, Refusal, decide
-from tests.oauth.backchannel_support import ISSUER, Connected, connect, post_form
+from tests.support.backchannel import ISSUER, Connected, connect, jwt_claims, post_form
 
 SCHOOL_SCOPES = ("school", "groups", "students.basic")
 LIFETIME = timedelta(seconds=ACCESS_TOKEN_LIFETIME_SECONDS)
@@ -245,8 +245,6 @@ async def _introspected(client: httpx.AsyncClient, made: Made) -> dict[str, obje
 
 
 def _claims(token: str) -> dict[str, object]:
-    from tests.oauth.backchannel_support import jwt_claims
-
     return jwt_claims(token)
 
 

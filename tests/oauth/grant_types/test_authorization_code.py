@@ -21,23 +21,22 @@ from gateway.oauth.grant_types.base import IssuedTokens, TokenContext
 from gateway.tokens import hashing
 from gateway.tokens.access_tokens import verify_access_token
 from gateway.tokens.models import AuthorizationCode
-from tests.oauth.backchannel_support import (
+from tests.support.apps import LOOPBACK_REDIRECT, REDIRECT_URI
+from tests.support.audit import family_events
+from tests.support.backchannel import (
     ISSUER,
-    LOOPBACK_REDIRECT,
-    REDIRECT_URI,
     Connected,
-    Pkce,
     access_rows,
     assert_oauth_error,
     connect,
     exchange,
-    family_events,
     jwt_claims,
     make_code,
     refresh_rows,
     register,
     token_request,
 )
+from tests.support.pkce import Pkce
 
 
 def code_form(code: str, pkce: Pkce, **changes: str | None) -> dict[str, str]:

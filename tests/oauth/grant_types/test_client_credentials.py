@@ -20,14 +20,7 @@ from gateway.keys.signing import rotate_signing_key, verification_keys
 from gateway.settings import Settings
 from gateway.tokens import signing_key
 from gateway.tokens.access_tokens import verify_access_token
-from tests.oauth.backchannel_support import (
-    ISSUER,
-    assert_oauth_error,
-    basic,
-    jwt_header,
-    post_form,
-    register,
-)
+from tests.support.backchannel import ISSUER, assert_oauth_error, basic, jwt_header, post_form, register
 
 CLIENT_CREDENTIALS = {"grant_type": "client_credentials"}
 

@@ -23,10 +23,9 @@ from gateway.db.session import Database
 from gateway.keys.keyring import Keyring
 from gateway.keys.models import SigningKey
 from gateway.settings import Settings
-from tests.oauth.backchannel_support import (
+from tests.support.apps import REDIRECT_URI
+from tests.support.backchannel import (
     ISSUER,
-    REDIRECT_URI,
-    Pkce,
     basic,
     make_code,
     make_grant,
@@ -36,6 +35,7 @@ from tests.oauth.backchannel_support import (
     token_request,
 )
 from tests.support.databases import migrated_database
+from tests.support.pkce import Pkce
 
 
 @pytest.mark.postgres_only

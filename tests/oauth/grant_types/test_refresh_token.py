@@ -18,14 +18,14 @@ from gateway.oauth.grant_types import refresh_token
 from gateway.oauth.grant_types.base import IssuedTokens, RefusedAfterRevoking, TokenContext
 from gateway.tokens import hashing, refresh
 from gateway.tokens.models import RefreshToken
-from tests.oauth.backchannel_support import (
+from tests.support.audit import family_events
+from tests.support.backchannel import (
     ISSUER,
     Connected,
     access_rows,
     assert_oauth_error,
     connect,
     exchange,
-    family_events,
     family_id,
     jwt_claims,
     refresh_rows,

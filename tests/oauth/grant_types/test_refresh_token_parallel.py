@@ -27,17 +27,10 @@ from gateway.keys.keyring import Keyring
 from gateway.settings import Settings
 from gateway.tokens import hashing, refresh
 from gateway.tokens.models import IssuedAccessToken, RefreshToken
-from tests.oauth.backchannel_support import (
-    ISSUER,
-    REDIRECT_URI,
-    Pkce,
-    make_code,
-    make_grant,
-    make_school,
-    register,
-    token_request,
-)
+from tests.support.apps import REDIRECT_URI
+from tests.support.backchannel import ISSUER, make_code, make_grant, make_school, register, token_request
 from tests.support.databases import migrated_database
+from tests.support.pkce import Pkce
 
 PARALLEL = 20
 

@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.apps import service as apps
 from gateway.apps.models import App, AuthMethod
-from gateway.audit.models import AuditEvent
 from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.developers import service as developers
@@ -33,14 +32,12 @@ from gateway.schools.service import create_school
 from gateway.tokens import codes
 from gateway.tokens.models import IssuedAccessToken, RefreshToken
 from gateway.tokens.refresh import find_refresh_token
-from tests.conftest import TEST_ISSUER
-from tests.oauth.conftest import LOOPBACK_REDIRECT, REDIRECT_URI, Pkce, draft
-
-__all__ = ["LOOPBACK_REDIRECT", "REDIRECT_URI", "Pkce"]  # re-exported: the token tests import them from here
+from tests.support.apps import REDIRECT_URI, draft
+from tests.support.http import FORM, TEST_ISSUER
+from tests.support.pkce import Pkce
 
 ISSUER = TEST_ISSUER  # what the `app` fixture's settings say
 SCOPES = "school groups students.basic"
-FORM = {"content-type": "application/x-www-form-urlencoded"}
 _numbers = itertools.count(1)
 
 
@@ -237,12 +234,3 @@ async def refresh_rows(session: AsyncSession, family_id: Any) -> list[RefreshTok
 async def access_rows(session: AsyncSession, family_id: Any) -> list[IssuedAccessToken]:
     query = select(IssuedAccessToken).where(IssuedAccessToken.family_id == family_id)
     return list(await session.scalars(query.execution_options(populate_existing=True)))
-
-
-async def family_events(session: AsyncSession, school_id: Any) -> list[dict[str, Any]]:
-    rows = await session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.school_id == school_id, AuditEvent.event_type == "token_family.revoked")
-        .order_by(AuditEvent.seq)
-    )
-    return [{"actor": row.actor, **json.loads(row.details)} for row in rows]

@@ -1,22 +1,17 @@
-"""Connected apps for the grants API and dashboard tests: a school with pupils and groups (from
-`tests/oauth/conftest.make_party`), a live grant made directly, tokens minted directly, signed-in browsers.
-
-Shared by tests/manage/test_grants*.py and tests/dashboard/.
+"""Connected apps for the grants API, the dashboard and consent.grants: a school with pupils and groups (a
+`tests.support.consent_flow.Party`), a live grant made directly, tokens minted directly, signed-in admins.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.access_log.models import DataAccess
-from gateway.audit.models import AuditEvent
 from gateway.consent.audience import Audience
 from gateway.consent.models import Grant, SensitiveApproval
 from gateway.db.base import utcnow
@@ -25,9 +20,10 @@ from gateway.oauth import bearer
 from gateway.scopes import CATALOGUE, expand, format_scopes
 from gateway.settings import Settings
 from gateway.tokens import issuance, refresh
-from tests.accounts.conftest import csrf_from
-from tests.manage.conftest import issue_key
-from tests.oauth.conftest import Party
+from tests.support import http
+from tests.support.accounts import csrf_from, sign_in
+from tests.support.consent_flow import Party
+from tests.support.school_keys import issue_key
 
 # What the test app holds by default: its required scopes and two of its optional ones (one sensitive).
 GRANTED = ("school", "groups", "students.basic", "students.demographics", "students.sen")
@@ -48,7 +44,7 @@ class Connected:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.key}"}
+        return http.bearer(self.key)
 
 
 async def connect(
@@ -127,21 +123,6 @@ async def record_access(session: AsyncSession, connected: Connected) -> DataAcce
 
 async def sign_in_admin(browser: httpx.AsyncClient, party: Party) -> str:
     """Sign the party's admin in through the login form; the session's CSRF token."""
-    token = await csrf_from(browser, "/login")
-    response = await browser.post(
-        "/login",
-        data={"email": party.account.email, "password": party.account.password, "csrf_token": token},
-    )
+    response = await sign_in(browser, party.account.email, party.account.password)
     assert response.headers["location"] == "/account", response.text[:300]
     return await csrf_from(browser, "/account")
-
-
-async def events_of(
-    session: AsyncSession, school_id: uuid.UUID, kind: str
-) -> list[tuple[str, dict[str, object]]]:
-    rows = await session.execute(
-        select(AuditEvent.actor, AuditEvent.details)
-        .where(AuditEvent.school_id == school_id, AuditEvent.event_type == kind)
-        .order_by(AuditEvent.seq)
-    )
-    return [(actor, json.loads(details)) for actor, details in rows]

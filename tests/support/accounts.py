@@ -1,28 +1,27 @@
-"""Admins of two schools, and a browser-like client (cookies over https) for the sign-in pages."""
+"""School admins: accounts made directly, the sign-in pages driven as a browser would, and admin sessions
+opened directly."""
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
-import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.accounts import service
 from gateway.accounts.models import Admin
+from gateway.accounts.sessions import COOKIE_NAME, Stage, open_session
 from gateway.auth.passwords import CHEAP_TEST_PARAMETERS, PasswordHashing
 from gateway.schools.models import School
 from gateway.schools.service import create_school
-from tests.email.conftest import smtp_server  # noqa: F401 (a fixture these tests use)
 
 PASSWORD = "Synthetic-Quill-4821"
+# The issuer of setup and reset links, and the `browser` fixture's base URL (https: Secure cookies).
 ISSUER = "https://gateway.test"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 _urns = itertools.count(800001)
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @dataclass
@@ -49,28 +48,10 @@ async def make_account(session: AsyncSession, email: str, *, school: School | No
     return Account(admin, school, email)
 
 
-@pytest.fixture
-async def account(session: AsyncSession) -> Account:
-    return await make_account(session, "head.teacher@synthetic-school.example.org")
-
-
-@pytest.fixture
-async def other_account(session: AsyncSession) -> Account:
-    return await make_account(session, "office@other-school.example.org")
-
-
-@pytest.fixture
-async def browser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Keeps cookies like a browser; https so `__Host-` (Secure) cookies are sent back."""
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as client:
-        yield client
-
-
 async def csrf_from(client: httpx.AsyncClient, path: str) -> str:
     response = await client.get(path)
     assert response.status_code == 200, (path, response.status_code, response.text[:300])
-    match = _CSRF.search(response.text)
+    match = CSRF_FIELD.search(response.text)
     assert match, f"no csrf_token on {path}"
     return match.group(1)
 
@@ -85,7 +66,7 @@ async def submit_password_form(
 ) -> httpx.Response:
     """Open a setup or reset link (`/setup?token=…`) and submit a new password on its form."""
     form = await client.get(path)
-    match = _CSRF.search(form.text)
+    match = CSRF_FIELD.search(form.text)
     assert match, form.text[:300]
     return await client.post(
         path.split("?")[0],
@@ -96,3 +77,26 @@ async def submit_password_form(
             "csrf_token": match.group(1),
         },
     )
+
+
+@dataclass
+class SignedIn:
+    """A browser with a fully signed-in admin session, and that session's CSRF token."""
+
+    client: httpx.AsyncClient
+    csrf_token: str
+
+    @property
+    def csrf(self) -> dict[str, str]:
+        return {"x-csrf-token": self.csrf_token}
+
+
+async def session_cookie(session: AsyncSession, owner: Account, stage: Stage) -> tuple[str, str]:
+    """A session opened directly at `stage`: (cookie value, csrf token)."""
+    opened = await open_session(session, owner.admin, stage)
+    await session.commit()
+    return opened.token, opened.record.csrf_token
+
+
+def set_session_cookie(client: httpx.AsyncClient, value: str) -> None:
+    client.cookies.set(COOKIE_NAME, value, domain="gateway.test", path="/")

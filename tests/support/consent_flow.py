@@ -1,25 +1,18 @@
 """An app asking a school with a few pupils and groups, and helpers to walk authorize → consent.
 
 Everything is committed inside the test's outer transaction (rolled back afterwards), like the rest of the
-suite. `consent_for` drives the pages as a browser would, through the app (httpx ASGITransport).
+suite. The helpers drive the pages as a browser would, through the app (httpx ASGITransport).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 import secrets
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pyotp
-import pytest
-from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,32 +20,18 @@ from gateway.accounts import service as accounts
 from gateway.accounts.models import Admin
 from gateway.apps import service as apps
 from gateway.apps.models import App, AuthMethod
-from gateway.apps.validation import AppDraft
 from gateway.keys.keyring import Keyring
 from gateway.mis.ingest import apply_batch
 from gateway.mis.validation import validate_batch
 from gateway.schools.models import School
-from tests.accounts.conftest import Account, csrf_from, make_account
-from tests.apps.conftest import registration
-from tests.developers.conftest import DeveloperWithKey, keyring, make_developer
 from tests.support import records
+from tests.support.accounts import CSRF_FIELD, Account, csrf_from, make_account
+from tests.support.apps import REDIRECT_URI, draft
+from tests.support.developers import DeveloperWithKey, make_developer
+from tests.support.http import FORM
+from tests.support.pkce import Pkce
 
-__all__ = ["keyring"]
-
-ISSUER = "https://gateway.test"
-REDIRECT_URI = "https://planner.example.com/oauth/callback"
-LOOPBACK_REDIRECT = "http://127.0.0.1:8765/callback"
 TODAY = date(2026, 11, 26)
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def draft(**changes: Any) -> AppDraft:
-    """The registration body of tests/apps (two redirect URIs, all three kinds of scope), as a draft."""
-    values = registration(webhook_url=None)
-    values["redirect_uris"] = tuple(values["redirect_uris"])
-    values["token_endpoint_auth_method"] = AuthMethod(values["token_endpoint_auth_method"])
-    values.update(changes)
-    return AppDraft(**values)
 
 
 @dataclass
@@ -104,11 +83,6 @@ async def make_party(
     return Party(developer, app, secret, account, keyring)
 
 
-@pytest.fixture
-async def party(session: AsyncSession, keyring: Keyring) -> Party:
-    return await make_party(session, keyring, "head@vale.example.org")
-
-
 async def enrol_totp(session: AsyncSession, keyring: Keyring, account: Account) -> pyotp.TOTP:
     secret = await accounts.start_totp_enrolment(session, keyring, account.admin)
     totp = pyotp.TOTP(secret)
@@ -117,22 +91,6 @@ async def enrol_totp(session: AsyncSession, keyring: Keyring, account: Account) 
     await session.execute(update(Admin).where(Admin.id == account.admin.id).values(totp_last_step=0))
     await session.commit()
     return totp
-
-
-@pytest.fixture
-async def browser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as client:
-        yield client
-
-
-@dataclass
-class Pkce:
-    verifier: str = field(default_factory=lambda: secrets.token_urlsafe(48))
-
-    @property
-    def challenge(self) -> str:
-        return base64.urlsafe_b64encode(hashlib.sha256(self.verifier.encode()).digest()).rstrip(b"=").decode()
 
 
 def authorize_url(party: Party, pkce: Pkce | None = None, **changes: str | None) -> str:
@@ -189,7 +147,7 @@ async def open_consent(
 
 
 def csrf_of(page: httpx.Response) -> str:
-    match = _CSRF.search(page.text)
+    match = CSRF_FIELD.search(page.text)
     assert match
     return match.group(1)
 
@@ -198,6 +156,4 @@ async def decide(
     browser: httpx.AsyncClient, consent_path: str, page: httpx.Response, fields: list[tuple[str, str]]
 ) -> httpx.Response:
     body = [("csrf_token", csrf_of(page)), *fields]
-    return await browser.post(
-        consent_path, content=urlencode(body), headers={"content-type": "application/x-www-form-urlencoded"}
-    )
+    return await browser.post(consent_path, content=urlencode(body), headers=FORM)
