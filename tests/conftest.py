@@ -140,6 +140,11 @@ def app(settings: Settings, test_database: Database, master_key_b64: str) -> Fas
 
 
 @pytest.fixture
+def master_key(master_key_b64: str) -> bytes:
+    return base64.b64decode(master_key_b64)
+
+
+@pytest.fixture
 def keyring(master_key_b64: str) -> Keyring:
     """A keyring on the test master key, as the app has (its caches are its own)."""
     return Keyring(base64.b64decode(master_key_b64))

@@ -1,4 +1,5 @@
-"""Signing keys on both databases: rotation and the JWKS, wrapping at rest, master-key rotation, CLI."""
+"""Signing keys on both databases: rotation and the published keys, wrapping at rest, master-key rotation,
+CLI. The JWKS endpoint itself is tests/oauth/test_jwks.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,9 +30,9 @@ from gateway.keys.signing import (
 from gateway.tokens.access_tokens import mint_access_token, verify_access_token
 from tests.support.cli import gateway
 from tests.support.databases import throwaway_database
+from tests.support.jwks import PUBLIC_MEMBERS
 
 ISSUER = "https://gateway.example"
-PUBLIC_MEMBERS = {"kty", "crv", "x", "y", "kid", "use", "alg"}
 
 
 def mint(key: object, now: object) -> str:
@@ -167,25 +167,6 @@ async def test_master_key_rotation_rewraps_signing_keys(session: AsyncSession, m
 async def test_a_key_under_another_master_key_is_reported(session: AsyncSession, master_key: bytes) -> None:
     await ensure_signing_key(session, os.urandom(32))
     assert len(await foreign_master_key_ids(session, master_key_id(master_key))) == 1
-
-
-async def test_jwks_endpoint(client: httpx.AsyncClient, session: AsyncSession, master_key: bytes) -> None:
-    response = await client.get("/.well-known/jwks.json")
-    assert response.status_code == 200
-    assert response.headers["cache-control"] == "public, max-age=300"
-    body = response.json()
-    assert set(body) == {"keys"}
-    [jwk] = body["keys"]
-    assert set(jwk) == PUBLIC_MEMBERS
-    assert (jwk["kty"], jwk["crv"], jwk["use"], jwk["alg"]) == ("EC", "P-256", "sig", "ES256")
-    assert jwk["kid"] == (await active_signing_key(session, master_key)).kid
-
-    await rotate_signing_key(session, master_key, now=utcnow())
-    await session.commit()
-    rotated = (await client.get("/.well-known/jwks.json")).json()["keys"]
-    assert [k["kid"] for k in rotated][1] == jwk["kid"]
-    assert len(rotated) == 2
-    assert all(set(k) == PUBLIC_MEMBERS for k in rotated)
 
 
 async def test_cli_rotate_signing_and_rotate_master(tmp_path: Path) -> None:
