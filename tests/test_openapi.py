@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 
 from gateway.openapi_export import render_schema
+from tests.support.paths import REPO
 
-EXPORTED = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+EXPORTED = REPO / "openapi" / "openapi.json"
 
 
 async def test_served_schema_matches_the_exported_file(client: httpx.AsyncClient) -> None:

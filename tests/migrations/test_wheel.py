@@ -14,8 +14,7 @@ import pytest
 
 from gateway.db import migrations
 from tests.support.databases import backend
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.skipif(
     backend() == "postgresql", reason="packaging does not depend on the database: the SQLite pass covers it"
