@@ -7,10 +7,7 @@ Screenshots: docs/screenshots/consent*.png (replaced only with GATEWAY_UPDATE_SC
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
-import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -19,20 +16,20 @@ import pyotp
 from playwright.async_api import Page
 
 from tests.support.demo import CALLBACK, answer_callbacks, callback_query, demo
+from tests.support.pkce import Pkce
 from tests.support.screenshots import shot
 from tests.support.server import RunningServer
 
 
 def authorize_url(server: RunningServer, demo_data: dict[str, Any], scope: str, state: str) -> str:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    pkce = Pkce()
     query = {
         "response_type": "code",
         "client_id": demo_data["app"]["client_id"],
         "redirect_uri": CALLBACK,
         "scope": scope,
         "state": state,
-        "code_challenge": challenge,
+        "code_challenge": pkce.challenge,
         "code_challenge_method": "S256",
         "school_id": demo_data["school_id"],
     }

@@ -8,10 +8,7 @@ Screenshots: docs/screenshots/dashboard*.png (replaced only with GATEWAY_UPDATE_
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
-import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +17,7 @@ import httpx
 from playwright.async_api import Page
 
 from tests.support.demo import CALLBACK, answer_callbacks, callback_query, demo
+from tests.support.pkce import Pkce
 from tests.support.screenshots import shot
 from tests.support.server import RunningServer
 
@@ -29,19 +27,18 @@ OPTIONAL = "students.demographics attendance.summaries"
 
 def authorize(server: RunningServer, data: dict[str, Any], scope: str) -> tuple[str, str]:
     """An authorize URL for the demo app and its PKCE verifier."""
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    pkce = Pkce()
     query = {
         "response_type": "code",
         "client_id": data["app"]["client_id"],
         "redirect_uri": CALLBACK,
         "scope": scope,
         "state": "dashboard",
-        "code_challenge": challenge,
+        "code_challenge": pkce.challenge,
         "code_challenge_method": "S256",
         "school_id": data["school_id"],
     }
-    return f"{server.base_url}/oauth/authorize?{urlencode(query)}", verifier
+    return f"{server.base_url}/oauth/authorize?{urlencode(query)}", pkce.verifier
 
 
 async def access_token(server: RunningServer, data: dict[str, Any], code: str, verifier: str) -> str:
