@@ -93,6 +93,16 @@ class UnsupportedMediaType(Problem):
     status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
+class UnstorableInput(Problem):
+    status, slug, title = 400, "unstorable-value", "Value cannot be stored"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A value in the request holds a character that cannot be stored (a NUL or an unpaired "
+            "surrogate) or a number beyond 64 bits. Nothing was changed."
+        )
+
+
 class InvalidInput(Problem):
     status, slug, title = 422, "validation-error", "Invalid input"
 

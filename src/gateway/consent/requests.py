@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.consent.models import REQUEST_ID_LENGTH, AuthorizationRequest
 from gateway.db.guarded import changed_rows
+from gateway.db.unstorable import is_storable_text
 from gateway.scopes import format_scopes
 
 REQUEST_LIFETIME: Final = timedelta(minutes=10)
@@ -74,8 +75,8 @@ async def keep_request(
 
 async def open_pending(session: AsyncSession, request_id: str, *, now: datetime) -> AuthorizationRequest:
     """The request still waiting for an answer, or `RequestGone`."""
-    too_long = len(request_id) > REQUEST_ID_LENGTH
-    pending = None if too_long else await session.get(AuthorizationRequest, request_id)
+    impossible = len(request_id) > REQUEST_ID_LENGTH or not is_storable_text(request_id)
+    pending = None if impossible else await session.get(AuthorizationRequest, request_id)
     if pending is None or pending.completed_at is not None or pending.expires_at <= now:
         raise RequestGone
     return pending

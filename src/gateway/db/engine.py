@@ -10,17 +10,25 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from gateway.db.unstorable import refuse_unstorable
 from gateway.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    """The engine for `settings`, refusing unstorable values before any statement (`db.unstorable`) and
+    never putting bound parameters into error text or logs (`hide_parameters`)."""
     url = settings.resolved_database_url
-    if settings.is_sqlite:
-        return _sqlite_engine(url)
+    engine = _sqlite_engine(url) if settings.is_sqlite else _postgres_engine(url, settings)
+    refuse_unstorable(engine)
+    return engine
+
+
+def _postgres_engine(url: str, settings: Settings) -> AsyncEngine:
     return create_async_engine(
         url,
+        hide_parameters=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         # No pre-ping: it costs three statements (BEGIN, a ping, ROLLBACK) on every checkout. When the
@@ -39,7 +47,9 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():  # personal data (even encrypted) is for the service's user only
             path.touch(mode=0o600)
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_async_engine(
+        url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -18,11 +18,13 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gateway.db.unstorable import UnstorableValue
 from gateway.errors import (
     InvalidInput,
     MalformedJson,
     Problem,
     ServiceUnavailable,
+    UnstorableInput,
     problem_response,
     render,
     validation_errors,
@@ -118,8 +120,17 @@ async def _on_oauth_error(_request: Request, exc: Exception) -> JSONResponse:
     return oauth_error_response(exc)
 
 
+async def _on_unstorable(request: Request, exc: Exception) -> Response:
+    """A value the database cannot store (`db.unstorable`): 400 in the endpoint's format, nothing written."""
+    problem = UnstorableInput()
+    if request.url.path.startswith(OAUTH_ENDPOINTS):
+        return framework_error(request.url.path, status=400, title=problem.title, detail=problem.detail)
+    return await _on_problem(request, problem)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(UnstorableValue, _on_unstorable)
     app.add_exception_handler(OAuthError, _on_oauth_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

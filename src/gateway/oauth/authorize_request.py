@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.apps.models import App
 from gateway.consent.models import STATE_MAX_LENGTH
 from gateway.consent.rules import required_scopes
+from gateway.db.unstorable import is_storable_text
 from gateway.oauth.errors import InvalidRequest, InvalidScope, OAuthError, UnsupportedResponseType
 from gateway.schools.models import School
 from gateway.scopes import ALWAYS_GRANTED, ScopeError, format_scopes, parse_scope_string
@@ -94,10 +95,17 @@ async def check_request(session: AsyncSession, items: Sequence[tuple[str, str]])
     app = await _checked_client(session, values.get("client_id"), "client_id" in repeated)
     redirect_uri = _checked_redirect_uri(app, values.get("redirect_uri"), "redirect_uri" in repeated)
     state = values.get("state") if "state" not in repeated else None
+    unstorable = sorted(name for name, value in values.items() if not is_storable_text(value))
+    if "state" in unstorable:
+        state = None  # never echoed back: the app gets the error without it
 
     def fail(error: OAuthError) -> RedirectableError:
         return RedirectableError(error, redirect_uri=redirect_uri, state=state)
 
+    if unstorable:
+        raise fail(
+            InvalidRequest(f"Parameters hold characters that are not allowed: {', '.join(unstorable)}.")
+        )
     if repeated:
         raise fail(InvalidRequest(f"Parameters given more than once: {', '.join(sorted(repeated))}."))
     too_long = sorted(name for name, value in values.items() if len(value) > PARAMETER_MAX_LENGTH)
@@ -126,7 +134,7 @@ async def _checked_client(session: AsyncSession, client_id: str | None, repeated
     if not client_id:
         raise UnsafeRequest("The app did not say who it is (client_id is missing).")
     app = None
-    if len(client_id) <= 64:
+    if len(client_id) <= 64 and is_storable_text(client_id):
         app = await session.scalar(select(App).where(App.client_id == client_id))
     if app is None:
         raise UnsafeRequest("No app is registered with this client_id.")
