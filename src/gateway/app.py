@@ -38,7 +38,7 @@ from gateway.keys.master import resolve_master_key
 from gateway.manage.grants_router import router as grants_router
 from gateway.manage.router import router as manage_router
 from gateway.oauth.authorize import router as authorize_router
-from gateway.oauth.client_limits import ClientRateLimit
+from gateway.oauth.client_limits import ClientRateLimit, FailedAuthentications
 from gateway.oauth.introspect import router as introspect_router
 from gateway.oauth.jwks import router as jwks_router
 from gateway.oauth.metadata import router as metadata_router
@@ -122,6 +122,7 @@ def create_app(
     limits = limit_storage(settings.redis_url)
     app.state.throttle = Throttle(limits)
     app.state.token_rate_limit = ClientRateLimit(settings.token_rate_limit, limits)
+    app.state.client_auth_failures = FailedAuthentications(settings.client_auth_failure_limit, limits)
     app.state.api_rate_limit = ApiRateLimit(settings.api_rate_limit, limits)
     app.state.head_revision = head_revision()
     app.state.metrics = Metrics()

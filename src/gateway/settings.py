@@ -107,6 +107,13 @@ class Settings(BaseSettings):
         description="Requests each client may make to `/oauth/token`, as `N/second`, `N/minute` or "
         "`N/hour`; over it, 429 with Retry-After. Counted per process unless `GATEWAY_REDIS_URL` is set.",
     )
+    client_auth_failure_limit: str = Field(
+        default="20/minute",
+        description="Failed client authentications allowed per client id and, apart, per client address on "
+        "`/oauth/token`, `/oauth/revoke` and `/oauth/introspect`; past it, every request from that client "
+        "id or address is refused with 429 `too_many_requests` and Retry-After until the window passes. "
+        "Counted per process unless `GATEWAY_REDIS_URL` is set.",
+    )
     api_rate_limit: str = Field(
         default="600/5minutes",
         description="Requests each access token may make to `/api/v1`, as `N/minute`, `N/5minutes`, "
@@ -135,7 +142,7 @@ class Settings(BaseSettings):
             raise ValueError(problem)
         return value
 
-    @field_validator("token_rate_limit", "api_rate_limit")
+    @field_validator("token_rate_limit", "client_auth_failure_limit", "api_rate_limit")
     @classmethod
     def _rate_limit_is_parseable(cls, value: str) -> str:
         from limits import parse  # here: only this validator needs it

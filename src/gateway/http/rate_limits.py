@@ -50,6 +50,13 @@ class RateLimiter:
         strategy = MovingWindowRateLimiter if moving_window else SlidingWindowCounterRateLimiter
         self.limiter = strategy(storage)
 
+    async def exhausted(self, key: str) -> int | None:
+        """Seconds until `key` may be counted again if it is at its limit now, else None (counts nothing)."""
+        if await self.limiter.test(self.item, self.namespace, key):
+            return None
+        stats = await self.limiter.get_window_stats(self.item, self.namespace, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
     async def hit(self, key: str, *, with_quota: bool = True) -> Quota:
         """Count one request of `key` if it is within the limit. Reading the window (a second storage
         call) is skipped for an allowed hit when the caller needs no quota."""

@@ -97,6 +97,16 @@ def presented_credentials(authorization: str | None, form: Mapping[str, str]) ->
     return PresentedCredentials(form_id, None, AuthMethod.NONE)
 
 
+def claimed_client_id(authorization: str | None, form: Mapping[str, str]) -> str | None:
+    """The client id a request claims, unchecked (to count failures against); None if unreadable."""
+    if authorization is None:
+        return form.get("client_id")
+    try:
+        return _basic(authorization)[0]
+    except InvalidClient:
+        return None
+
+
 def _basic(authorization: str) -> tuple[str, str]:
     scheme, _, encoded = authorization.strip().partition(" ")
     if scheme.lower() != "basic":

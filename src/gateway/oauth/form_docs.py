@@ -183,3 +183,8 @@ CODE_EXAMPLE = {
     "redirect_uri": "https://planner.example.com/oauth/callback",
     "code_verifier": "the 43-128 character verifier you generated",
 }
+AUTH_FAILURES = error(
+    "Too many failed client authentications from this client id or address (`GATEWAY_CLIENT_AUTH_FAILURE_"
+    "LIMIT`); see Retry-After",
+    {"limited": ("too_many_requests", "Too many failed client authentications. Try again in 41 seconds.")},
+)

@@ -33,9 +33,16 @@ from gateway.db.read_only import read_only_session
 from gateway.keys.dependencies import KeyringDep
 from gateway.keys.keyring import Keyring
 from gateway.oauth import client_auth
-from gateway.oauth.client_auth import AuthenticatedClient, PresentedCredentials, presented_credentials
+from gateway.oauth.client_auth import (
+    AuthenticatedClient,
+    PresentedCredentials,
+    claimed_client_id,
+    presented_credentials,
+)
+from gateway.oauth.client_limits import counting_failures
 from gateway.oauth.errors import NO_STORE, InvalidClient
 from gateway.oauth.form_docs import (
+    AUTH_FAILURES,
     INVALID_CLIENT,
     NOT_FORM,
     IntrospectionResponse,
@@ -183,6 +190,7 @@ retry window), revoked or expired.
             {"not_form": NOT_FORM, "missing": ("invalid_request", "The token parameter is required.")},
         ),
         401: INVALID_CLIENT,
+        429: AUTH_FAILURES,
     },
     openapi_extra=form_body(TokenTargetForm, {"access_token": {"token": "eyJhbGciOiJFUzI1NiIs…"}}),
 )
@@ -190,11 +198,15 @@ async def introspect(request: Request, keyring: KeyringDep) -> Response:
     settings: Settings = request.app.state.settings
     now = utcnow()
     form = await read_form(request)
-    async with read_only_session(request.app.state.database) as session:
+    authorization = request.headers.get("authorization")
+    async with (
+        counting_failures(request, claimed_client_id(authorization, form)),
+        read_only_session(request.app.state.database) as session,
+    ):
         body = await authenticate_and_introspect(
             session,
             keyring,
-            presented_credentials(request.headers.get("authorization"), form),
+            presented_credentials(authorization, form),
             required(form, "token"),
             issuer=settings.issuer,
             now=now,

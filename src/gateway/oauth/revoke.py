@@ -22,9 +22,11 @@ from gateway.audit import events
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.keys.dependencies import KeyringDep
-from gateway.oauth.client_auth import AuthenticatedClient, authenticate_client
+from gateway.oauth.client_auth import AuthenticatedClient, authenticate_client, claimed_client_id
+from gateway.oauth.client_limits import counting_failures
 from gateway.oauth.errors import NO_STORE
 from gateway.oauth.form_docs import (
+    AUTH_FAILURES,
     INVALID_CLIENT,
     NOT_FORM,
     TokenTargetForm,
@@ -97,6 +99,7 @@ the token was valid, yours, or already revoked (RFC 7009 §2.2) — another clie
             {"not_form": NOT_FORM, "missing": ("invalid_request", "The token parameter is required.")},
         ),
         401: INVALID_CLIENT,
+        429: AUTH_FAILURES,
     },
     openapi_extra=form_body(
         TokenTargetForm, {"refresh_token": {"token": "gw_rt_…", "token_type_hint": "refresh_token"}}
@@ -106,6 +109,8 @@ async def revoke(request: Request, session: SessionDep, keyring: KeyringDep) -> 
     settings: Settings = request.app.state.settings
     now = utcnow()
     form = await read_form(request)
-    client = await authenticate_client(session, keyring, request.headers.get("authorization"), form, now=now)
+    authorization = request.headers.get("authorization")
+    async with counting_failures(request, claimed_client_id(authorization, form)):
+        client = await authenticate_client(session, keyring, authorization, form, now=now)
     await revoke_token(session, client, required(form, "token"), issuer=settings.issuer, now=now)
     return Response(status_code=200, headers=NO_STORE)

@@ -18,8 +18,8 @@ from gateway.db.read_only import NeedsWrite, read_only_session
 from gateway.db.session import Database, transaction
 from gateway.keys.dependencies import KeyringDep
 from gateway.keys.keyring import Keyring
-from gateway.oauth.client_auth import authenticate_client
-from gateway.oauth.client_limits import client_rate_limit
+from gateway.oauth.client_auth import authenticate_client, claimed_client_id
+from gateway.oauth.client_limits import client_rate_limit, counting_failures
 from gateway.oauth.errors import NO_STORE
 from gateway.oauth.form_docs import (
     CODE_EXAMPLE,
@@ -62,6 +62,8 @@ again. `scope` may narrow, never widen.
 
 Access tokens last 15 minutes. Their scope is what you asked for as far as the school still grants it.
 Rate limited per client (`GATEWAY_TOKEN_RATE_LIMIT`, 300 a minute by default): 429 with Retry-After.
+Failed client authentications here, at `/oauth/revoke` and at `/oauth/introspect` are limited per client
+id and per address (`GATEWAY_CLIENT_AUTH_FAILURE_LIMIT`, 20 a minute by default): past it, 429 too.
 Responses carry `Cache-Control: no-store`.
 """
 
@@ -104,12 +106,17 @@ Responses carry `Cache-Control: no-store`.
         ),
         401: INVALID_CLIENT,
         429: error(
-            "Too many token requests from this client; see Retry-After",
+            "Too many token requests from this client, or too many failed client authentications from "
+            "this client id or address; see Retry-After",
             {
                 "limited": (
                     "too_many_requests",
                     "Too many token requests for this client. Try again in 12 seconds.",
-                )
+                ),
+                "failures": (
+                    "too_many_requests",
+                    "Too many failed client authentications. Try again in 41 seconds.",
+                ),
             },
         ),
     },
@@ -142,7 +149,9 @@ async def token(request: Request, keyring: KeyringDep) -> Response:
 async def _issue(request: Request, session: AsyncSession, keyring: Keyring, form: dict[str, str]) -> Response:
     settings: Settings = request.app.state.settings
     now = utcnow()
-    client = await authenticate_client(session, keyring, request.headers.get("authorization"), form, now=now)
+    authorization = request.headers.get("authorization")
+    async with counting_failures(request, claimed_client_id(authorization, form)):
+        client = await authenticate_client(session, keyring, authorization, form, now=now)
     await client_rate_limit(request).check(client.client_id)
     context = TokenContext(session, keyring, client, settings.issuer, now)
     issued = await token_request(context, form)
