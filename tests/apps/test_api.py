@@ -93,6 +93,48 @@ async def test_optional_fields_may_be_left_out(
     assert response.json()["optional_scopes"] == ""
 
 
+async def test_hosts_are_kept_exactly_as_registered(
+    client: httpx.AsyncClient, developer: DeveloperWithKey
+) -> None:
+    uris = [
+        "https://xn--plnner-cua.example.com/cb",
+        "http://127.0.0.1:8765/callback",
+        "http://[::1]:8765/callback",
+        "http://localhost/cb",
+    ]
+    assert (await register(client, developer, redirect_uris=uris))["redirect_uris"] == uris
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://a;b.example/cb",
+        "https://a,b.example/cb",
+        "https://exa mple.com/cb",
+        "https://[::1;]/cb",
+        "https://a'b.example/cb",
+        "https://a b.example/cb",
+        "https://planner.example.com;script-src 'unsafe-inline'/cb",
+        "https://plänner.example.com/cb",
+        "https://127.1/cb",
+    ],
+)
+async def test_a_redirect_uri_whose_host_is_not_a_host_is_refused(
+    client: httpx.AsyncClient, developer: DeveloperWithKey, session: AsyncSession, uri: str
+) -> None:
+    response = await client.post(
+        APPS, json=registration(redirect_uris=["https://ok.example/cb", uri]), headers=bearer(developer.key)
+    )
+    assert error_pointers(response) == ["#/redirect_uris/1"]
+    assert uri not in response.text
+    assert (await session.scalars(select(App))).all() == []
+    created = await register(client, developer)
+    patched = await client.patch(
+        f"{APPS}/{created['client_id']}", json={"redirect_uris": [uri]}, headers=bearer(developer.key)
+    )
+    assert error_pointers(patched) == ["#/redirect_uris/0"]
+
+
 async def test_get_and_list_never_show_the_secret(
     client: httpx.AsyncClient, developer: DeveloperWithKey, other_developer: DeveloperWithKey
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.apps.models import AuthMethod
-from gateway.apps.validation import AppDraft, check, redirect_uri_problem, web_url_problem
+from gateway.apps.validation import AppDraft, check, redirect_origin, redirect_uri_problem, web_url_problem
 from gateway.errors import InvalidInput
 
 
@@ -45,11 +45,117 @@ def pointers(bad: AppDraft) -> list[str]:
         "http://127.5.6.7/callback",
         "http://[::1]:9000/cb",
         "http://localhost:3000/cb",
-        "https://" + "a" * 1980 + ".example",
+        "https://planner.example.com/" + "a" * 1972,
+        # Hosts: punycode (IDNA 2008 A-labels) in any case, a single label, loopback literals over http.
+        "https://xn--plnner-cua.example.com/cb",
+        "https://XN--PLNNER-CUA.example.com/cb",
+        "https://intranet/cb",
+        "https://" + ".".join(["a" * 63] * 3) + "/cb",
+        "http://127.0.0.1/cb",
+        "http://[::1]/cb",
+        "http://[0:0:0:0:0:0:0:1]:8080/cb",
+        "https://203.0.113.5/cb",
+        "https://[2001:db8::1]:8443/cb",
+        "https://planner.example.com:/cb",
     ],
 )
 def test_acceptable_redirect_uris(uri: str) -> None:
     assert redirect_uri_problem(uri) is None
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        # Characters no host may contain: each would otherwise reach the consent page's CSP.
+        "https://a;b.example/cb",
+        "https://a,b.example/cb",
+        "https://a'b.example/cb",
+        "https://planner.example.com;script-src/cb",
+        "https://a!b.example/cb",
+        "https://a=b.example/cb",
+        "https://a(b).example/cb",
+        "https://a+b.example/cb",
+        "https://a$b.example/cb",
+        "https://a&b.example/cb",
+        "https://my_app.example/cb",
+        "https://ex%41mple.com/cb",
+        # Names that are not LDH labels (RFC 1123, IDNA 2008).
+        "https://-planner.example.com/cb",
+        "https://planner-.example.com/cb",
+        "https://ab--cd.example.com/cb",
+        "https://planner..example.com/cb",
+        "https://.example.com/cb",
+        "https://xn--zz.example/cb",
+        "https://" + "a" * 64 + ".example/cb",
+        "https://" + ".".join(["a" * 63] * 4) + "/cb",
+        # Numbers that a browser would read as an IPv4 address, but not a dotted quad.
+        "https://127.1/cb",
+        "https://1.2.3.256/cb",
+        "https://0x7f.0.0.1/cb",
+        "https://example.0x10/cb",
+        "https://1.2.3.04/cb",
+        # IPv6 literals: only an address, in brackets, with no zone and nothing after the bracket.
+        "http://[::1]x/cb",
+        "http://[fe80::1%25eth0]/cb",
+        "http://[v1.abc]/cb",
+    ],
+)
+def test_hosts_that_are_not_hosts(uri: str) -> None:
+    problem = redirect_uri_problem(uri)
+    assert problem is not None
+    assert "host" in problem or "IPv" in problem or "port" in problem, problem
+
+
+@pytest.mark.parametrize(
+    ("uri", "words"),
+    [
+        ("https://exa mple.com/cb", "ASCII"),
+        ("https://a b.example/cb", "ASCII"),
+        ("https://[::1;]/cb", "valid"),
+        ("http://[::1;]/cb", "valid"),
+        ("https://[::1/cb", "valid"),
+        ("https://[2001:db8::1]:84x3/cb", "valid"),
+        ("https://bücher.example/cb", "ASCII"),
+    ],
+)
+def test_hosts_refused_before_the_host_is_read(uri: str, words: str) -> None:
+    problem = redirect_uri_problem(uri)
+    assert problem is not None
+    assert words in problem
+
+
+def test_problems_never_echo_the_host() -> None:
+    problem = redirect_uri_problem("https://evil;default-src.example/cb")
+    assert problem is not None
+    assert "evil" not in problem
+    assert "default-src" not in problem
+
+
+@pytest.mark.parametrize(
+    ("uri", "origin"),
+    [
+        ("https://planner.example.com/oauth/callback?x=1", "https://planner.example.com"),
+        ("HTTPS://Planner.Example.com:8443/cb", "https://Planner.Example.com:8443"),
+        ("https://planner.example.com:/cb", "https://planner.example.com"),
+        ("http://127.0.0.1:8765/callback", "http://127.0.0.1:8765"),
+        ("http://[::1]:9000/cb", "http://[::1]:9000"),
+        ("https://xn--plnner-cua.example.com/cb", "https://xn--plnner-cua.example.com"),
+        ("https://a;b.example/cb", None),
+        ("https://planner.example.com;script-src 'unsafe-inline'/cb", None),
+        ("http://planner.example.com/cb", None),
+        ("https://planner.example.com/cb#top", None),
+        ("https://me@planner.example.com/cb", None),
+        ("not a url", None),
+    ],
+)
+def test_redirect_origin_only_from_a_uri_that_passes_the_rules(uri: str, origin: str | None) -> None:
+    assert redirect_origin(uri) == origin
+
+
+def test_other_app_urls_need_real_hosts_too() -> None:
+    assert pointers(draft(privacy_policy_url="https://a;b.example/privacy")) == ["#/privacy_policy_url"]
+    assert pointers(draft(support_url="https://a,b.example/help")) == ["#/support_url"]
+    assert pointers(draft(webhook_url="https://a'b.example/hook")) == ["#/webhook_url"]
 
 
 @pytest.mark.parametrize(

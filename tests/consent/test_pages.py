@@ -3,6 +3,7 @@ deny, and the authorisation log — driven through the pages as a browser would.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.apps.models import App
 from gateway.audit.models import AuditEvent
 from gateway.consent.audience import Audience
 from gateway.consent.models import AuthorizationRequest, Grant, SensitiveApproval
@@ -17,7 +19,7 @@ from gateway.db.base import utcnow
 from gateway.tokens.hashing import digest
 from gateway.tokens.models import AuthorizationCode
 from tests.support.accounts import csrf_from
-from tests.support.apps import REDIRECT_URI
+from tests.support.apps import LOOPBACK_REDIRECT, REDIRECT_URI
 from tests.support.consent_flow import (
     Party,
     authorize_url,
@@ -85,6 +87,76 @@ async def test_the_page_shows_the_request_in_plain_english(browser: httpx.AsyncC
     assert page.headers["x-frame-options"] == "DENY"
     assert "form-action 'self' https://planner.example.com" in page.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+
+def policy_of(response: httpx.Response) -> dict[str, list[str]]:
+    """The one Content-Security-Policy a response sets, as directive → sources (no duplicate directives)."""
+    [header] = response.headers.get_list("content-security-policy")
+    assert "," not in header  # one policy, not a list of them
+    directives: dict[str, list[str]] = {}
+    for directive in header.split(";"):
+        name, *sources = directive.split()
+        assert name not in directives
+        directives[name] = sources
+    return directives
+
+
+BASE_POLICY = {
+    "default-src": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+}
+
+
+async def test_the_policy_allows_exactly_the_apps_origin_as_the_form_target(
+    browser: httpx.AsyncClient, party: Party
+) -> None:
+    _, page = await open_consent(browser, party, authorize_url(party))
+    assert policy_of(page) == {**BASE_POLICY, "form-action": ["'self'", "https://planner.example.com"]}
+    _, loopback = await open_consent(browser, party, authorize_url(party, redirect_uri=LOOPBACK_REDIRECT))
+    assert policy_of(loopback) == {**BASE_POLICY, "form-action": ["'self'", "http://127.0.0.1:8765"]}
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "https://planner.example.com;script-src 'unsafe-inline'/cb",
+        "https://planner.example.com,script-src/cb",
+        "https://a;b.example/cb",
+        "https://a,b.example/cb",
+        "https://exa mple.com/cb",
+        "https://evil.example 'unsafe-inline'/cb",
+        "http://planner.example.com/cb",
+        "javascript://planner.example.com/cb",
+    ],
+)
+async def test_a_stored_redirect_uri_that_fails_todays_rules_adds_nothing_to_the_policy(
+    browser: httpx.AsyncClient, party: Party, session: AsyncSession, stored: str
+) -> None:
+    """A URI registered before hosts were checked (written here straight to the row) reaches the page,
+    but the policy is the default one: no source, no directive, no second policy from it."""
+    await session.execute(
+        update(App)
+        .where(App.id == party.app.id)
+        .values(redirect_uris_json=json.dumps([REDIRECT_URI, stored]))
+    )
+    await session.commit()
+    _, page = await open_consent(browser, party, authorize_url(party, redirect_uri=stored))
+    assert policy_of(page) == BASE_POLICY
+
+
+async def test_an_ipv6_loopback_origin_is_not_written_into_the_policy(
+    browser: httpx.AsyncClient, party: Party, session: AsyncSession
+) -> None:
+    """CSP's host-source grammar has no IPv6 literal: browsers would ignore `http://[::1]:8765`."""
+    ipv6 = "http://[::1]:8765/callback"
+    await session.execute(
+        update(App).where(App.id == party.app.id).values(redirect_uris_json=json.dumps([REDIRECT_URI, ipv6]))
+    )
+    await session.commit()
+    _, page = await open_consent(browser, party, authorize_url(party, redirect_uri=ipv6))
+    assert policy_of(page) == BASE_POLICY
 
 
 async def test_approve_required_only(browser: httpx.AsyncClient, party: Party, session: AsyncSession) -> None:

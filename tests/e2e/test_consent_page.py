@@ -41,6 +41,12 @@ async def test_consent_in_chromium(
 ) -> None:
     data = demo(e2e_env, live_server, tmp_path)
     await answer_callbacks(page)
+    # The page's policy must let each decision's 303 reach the app: Chromium reports every violation.
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security" in message.text else None,
+    )
     everything = f"{data['app']['required_scopes']} {data['app']['optional_scopes']}"
 
     # 1. Sign in on the way to the consent page; share required + one optional scope with Year 7 only.
@@ -51,6 +57,10 @@ async def test_consent_in_chromium(
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url("**/consent/*")
     await page.get_by_role("heading", name="Demo homework planner").wait_for()
+    policy = (await page.request.get(page.url)).headers["content-security-policy"]
+    assert policy == (
+        "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self' http://127.0.0.1:8765"
+    )
     sen = page.get_by_role("checkbox", name=re.compile(r"^Pupils: special educational needs"))
     assert not await sen.is_checked()
     assert await page.get_by_text("Sensitive", exact=True).count() >= 1
@@ -110,3 +120,4 @@ async def test_consent_in_chromium(
     assert denied["error"] == "access_denied"
     assert denied["state"] == "state-three"
     assert denied["iss"] == live_server.base_url
+    assert violations == []

@@ -24,7 +24,9 @@ _NAME = "Shown to school admins on the consent page. 1 to 80 characters."
 _DESCRIPTION = "What the app does with the data, shown on the consent page. Up to 1,000 characters."
 _REDIRECT_URIS = (
     "1 to 10 absolute URLs, matched exactly at `/oauth/authorize`: https, or http only on a loopback host "
-    "(`127.0.0.1`, `[::1]`, `localhost`); no fragment, no `*`, no `user@`; up to 2,000 characters each."
+    "(`127.0.0.1`, `[::1]`, `localhost`); the host is a DNS name in ASCII (an internationalised name in its "
+    "punycode `xn--` form), a dotted-quad IPv4 address or an IPv6 address in brackets; no fragment, no `*`, "
+    "no `user@`; up to 2,000 characters each."
 )
 _REQUIRED = (
     "Space-separated scope names the app cannot work without (all or nothing at consent). `school` is always "
@@ -38,9 +40,12 @@ _METHOD = (
     "`client_secret_basic` or `client_secret_post`: a confidential client with a secret; "
     "`none`: a public client, PKCE only."
 )
-_PRIVACY = "The app's privacy policy: https, or http only on a loopback host."
-_SUPPORT = "Where schools get help: https, or http only on a loopback host."
-_WEBHOOK = "Optional https URL for signed event notifications such as `grant.revoked`; null for none."
+_PRIVACY = "The app's privacy policy: https, or http only on a loopback host; hosts as for `redirect_uris`."
+_SUPPORT = "Where schools get help: https, or http only on a loopback host; hosts as for `redirect_uris`."
+_WEBHOOK = (
+    "Optional https URL for signed event notifications such as `grant.revoked`; hosts as for "
+    "`redirect_uris`; null for none."
+)
 
 
 class AppIn(BaseModel):

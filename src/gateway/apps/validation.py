@@ -2,7 +2,9 @@
 
 Every bad field is reported at once, each by its JSON pointer (`#/redirect_uris/1`). Redirect URIs are
 stored exactly as given, because the authorize endpoint compares them by exact string (RFC 6749 §3.1.2,
-OAuth 2.1 §4.1.1): no normalisation here would survive that comparison.
+OAuth 2.1 §4.1.1): no normalisation here would survive that comparison. Every URL's host must be a real
+host (`gateway.hosts.parse_authority`: an IDNA 2008 name in ASCII, an IPv4 address or a bracketed IPv6
+address), so nothing but a host can reach the consent page's `Content-Security-Policy`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from gateway.apps.models import (
     AuthMethod,
 )
 from gateway.errors import InvalidInput, field_error
-from gateway.hosts import is_loopback_host
+from gateway.hosts import BadAuthority, is_loopback_host, parse_authority
 from gateway.scopes import ALWAYS_GRANTED, ScopeError, expand, format_scopes, parse_scope_string
 
 # RFC 3986 characters; anything else (spaces, controls, backslashes, non-ASCII) must be percent-encoded.
@@ -84,6 +86,10 @@ def _split(url: str) -> tuple[SplitResult | None, str | None]:
         return None, "must be an absolute URL with a host"
     if "@" in parts.netloc:
         return None, "must not contain user information (`user@`)"
+    try:
+        parse_authority(parts.netloc)
+    except BadAuthority as bad:  # a fixed sentence, never the input
+        return None, str(bad)
     return parts, None
 
 
@@ -107,6 +113,18 @@ def redirect_uri_problem(uri: str) -> str | None:
     if "#" in uri:
         return "must not contain a fragment (`#`)"
     return web_url_problem(uri, loopback_http=True)
+
+
+def redirect_origin(uri: str) -> str | None:
+    """`scheme://host[:port]` of `uri` if it passes every rule of `redirect_uri_problem` today, else None.
+
+    For the consent page's `form-action`: asked again at render time, so a URI stored under older rules
+    can never add anything to that policy but a checked origin.
+    """
+    if redirect_uri_problem(uri) is not None:
+        return None
+    parts = urlsplit(uri)
+    return f"{parts.scheme.lower()}://{parse_authority(parts.netloc)}"
 
 
 def _text_problem(value: str, *, maximum: int, minimum: int, allow_newlines: bool) -> str | None:

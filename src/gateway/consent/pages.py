@@ -10,7 +10,6 @@ A wrong approval is shown again with the admin's choices kept (422); a decision 
 from __future__ import annotations
 
 from typing import Final
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
@@ -18,6 +17,7 @@ from starlette.datastructures import FormData
 from gateway.accounts.errors import SessionInvalid
 from gateway.accounts.page_session import IssuerDep, see_other, session_form, signed_in
 from gateway.accounts.sessions import Stage
+from gateway.apps.validation import redirect_origin
 from gateway.consent import decisions, requests, rules
 from gateway.consent.decisions import WrongSchool
 from gateway.consent.requests import RequestGone
@@ -51,10 +51,15 @@ def _csp_for(redirect_uri: str) -> str:
     """The default policy, with the app's origin allowed as the target of the form's final redirect.
 
     Browsers apply `form-action` to redirects that follow a form submission (CSP 3 §6.4.1), so the 303 to
-    the app after a decision needs its origin here.
+    the app after a decision needs its origin here. The origin is rebuilt from a URI that passes today's
+    registration rules (a real host, a decimal port): a URI stored before those rules that does not gets
+    no entry, so no stored value can add a source or a directive to the policy. Nor does an IPv6 literal
+    (`http://[::1]:8765`): CSP's host-source grammar has none, and browsers ignore it as invalid.
     """
-    parts = urlsplit(redirect_uri)
-    return DEFAULT_CSP.replace("form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}")
+    origin = redirect_origin(redirect_uri)
+    if origin is None or "[" in origin:
+        return DEFAULT_CSP
+    return DEFAULT_CSP.replace("form-action 'self'", f"form-action 'self' {origin}")
 
 
 def _page(
