@@ -62,6 +62,18 @@ PROBLEMS = {
 Text = Annotated[str, Form(max_length=1024)]
 NextField = Annotated[str, Form(alias="next", max_length=100)]
 NextQuery = Annotated[str | None, Query(alias="next", max_length=100)]
+ProblemCodes = Annotated[list[str], Query(alias="problem")]
+
+
+def problem_messages(codes: list[str]) -> list[str]:
+    """The messages for the fixed problem codes a form was sent back with; unknown codes are ignored."""
+    messages = (PROBLEMS.get(code) or policy_message(code) for code in codes[:8])
+    return [message for message in messages if message]
+
+
+def problem_query(rejected: PasswordRejected) -> str:
+    """`problem=…&problem=…`: each reason the password policy gave, as its fixed code."""
+    return "&".join(f"problem={error['code']}" for error in rejected.errors)
 
 
 async def hashing(request: Request) -> PasswordHashing:
@@ -231,7 +243,7 @@ def _link_routes(purpose: LinkPurpose, path: str, title: str) -> None:
         request: Request,
         session: SessionDep,
         token: Annotated[str, Query(max_length=100)] = "",
-        problem: Annotated[list[str], Query()] = [],  # noqa: B006
+        problem: ProblemCodes = [],  # noqa: B006
     ) -> Response:
         try:
             await check_link(session, token, purpose)
@@ -244,9 +256,8 @@ def _link_routes(purpose: LinkPurpose, path: str, title: str) -> None:
                 status_code=400,
                 link={"href": "/forgot-password", "text": "Ask for a new link"},
             )
-        messages = [PROBLEMS.get(code) or policy_message(code) for code in problem[:8]]
         return anonymous_page(
-            request, "set_password.html", title, token=token, action=path, problems=[m for m in messages if m]
+            request, "set_password.html", title, token=token, action=path, problems=problem_messages(problem)
         )
 
     @router.post(path, name=f"{purpose}_submit")
@@ -265,8 +276,7 @@ def _link_routes(purpose: LinkPurpose, path: str, title: str) -> None:
         try:
             await service.complete_link(session, hashing, token, purpose, password)
         except PasswordRejected as exc:
-            codes = "&".join(f"problem={error['code']}" for error in exc.errors)
-            return see_other(f"{path}?token={token}&{codes}")
+            return see_other(f"{path}?token={token}&{problem_query(exc)}")
         except LinkInvalid:
             return see_other(f"{path}?token=")
         return see_other("/login?notice=password_set")
@@ -281,7 +291,10 @@ _link_routes(LinkPurpose.SETUP, "/setup", "Set up your account")
 
 @router.get("/account")
 async def account(
-    request: Request, session: SessionDep, notice: str | None = None, problem: str | None = None
+    request: Request,
+    session: SessionDep,
+    notice: str | None = None,
+    problem: ProblemCodes = [],  # noqa: B006
 ) -> Response:
     try:
         record, admin = await signed_in(request, session, Stage.FULL)
@@ -294,7 +307,7 @@ async def account(
         "Your account",
         csrf_token=record.csrf_token,
         notice=notice,
-        problems=[PROBLEMS[problem]] if problem in PROBLEMS else None,
+        problems=problem_messages(problem),
         admin=admin,
         school=school,
     )
@@ -321,7 +334,10 @@ async def change_password(
         or not (await asyncio.to_thread(hashing.verify, admin.password_hash, current_password)).ok
     ):
         return see_other("/account?problem=current")
-    await service.set_password(session, hashing, admin, password)
+    try:
+        await service.set_password(session, hashing, admin, password)
+    except PasswordRejected as exc:  # nothing is changed; the page says why
+        return see_other(f"/account?{problem_query(exc)}")
     await end_all_sessions(session, admin, keep=record)
     return see_other("/account?notice=password_changed")
 

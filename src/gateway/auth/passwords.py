@@ -35,6 +35,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
+import re
 import secrets
 import string
 import unicodedata
@@ -241,13 +242,6 @@ def _is_control(character: str) -> bool:
     return category in {"Cc", "Cs"} or (category == "Cf" and character not in _ALLOWED_FORMAT_CHARACTERS)
 
 
-def _email_parts(email: str) -> set[str]:
-    """The local part of `email` ("jo.bloggs+school@…"), and the same without its "+tag"."""
-    folded = normalise_password(email).casefold().strip()
-    local = folded.rpartition("@")[0] if "@" in folded else folded
-    return {part for part in (local, local.partition("+")[0]) if part}
-
-
 def check_password_policy(password: str, *, email: str | None = None) -> list[PolicyProblem]:
     """Every way `password` breaks the policy (SPEC §5), in a stable order; empty when it is acceptable."""
     if len(password) > _MAX_INPUT_CHARS:
@@ -271,7 +265,76 @@ def check_password_policy(password: str, *, email: str | None = None) -> list[Po
     return problems
 
 
+# A local part this short ("jo", "vb") turns up inside innocent words ("enjoy", "obvious"), so it counts only
+# as it is typed and as a word of its own (between non-letters, or repeated: "VB-vb-2026", "vbvb 2026").
+# Longer parts and the whole address count anywhere, also with zxcvbn's l33t substitutions.
+_SHORT_LOCAL_PART = 2
+
+
+@functools.cache
+def _l33t_alternatives() -> dict[str, str]:
+    """Each letter and the characters zxcvbn's matcher reads as it ("a": "4@", "o": "0" …)."""
+    from zxcvbn.matching import L33T_TABLE  # loaded with the common list: the same package
+
+    return {letter: "".join(symbols) for letter, symbols in L33T_TABLE.items()}
+
+
+def _as_typed(text: str) -> str:
+    """A pattern for `text` with zxcvbn's substitutions allowed at each letter ("jo" -> "j[o0]")."""
+    alternatives = _l33t_alternatives()
+    return "".join(
+        f"[{re.escape(char + alternatives[char])}]" if char in alternatives else re.escape(char)
+        for char in text
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _EmailPatterns:
+    anywhere: tuple[re.Pattern[str], ...]  # each finds every (overlapping) start, the text in group 1
+    as_word: tuple[re.Pattern[str], ...]
+
+
+@functools.lru_cache(maxsize=256)
+def _email_patterns(email: str) -> _EmailPatterns:
+    """The user inputs zxcvbn would be given for `email` (`zxcvbn(password, user_inputs=…)`): the whole
+    address and its local part, each also without a "+tag" ("head+gateway@…"), case-folded. Matched here
+    with one linear pattern each rather than by zxcvbn, whose l33t enumeration multiplies with every
+    substitutable character (about a second for 128 of them) and which keeps the inputs in a module-wide
+    dictionary."""
+    address = normalise_password(email).casefold().strip()
+    local, at, domain = address.rpartition("@")
+    if not at:
+        local, domain = address, ""
+    untagged = local.partition("+")[0]
+    inputs = {local, untagged}
+    if domain:
+        inputs |= {address, f"{untagged}@{domain}"}
+    texts = sorted(text for text in inputs if text and not text.startswith("@"))
+    return _EmailPatterns(
+        anywhere=tuple(
+            re.compile(f"(?=({_as_typed(text)}))") for text in texts if len(text) > _SHORT_LOCAL_PART
+        ),
+        as_word=tuple(
+            re.compile(rf"(?<![^\W\d_])(?:{re.escape(text)})+(?![^\W\d_])")
+            for text in texts
+            if len(text) <= _SHORT_LOCAL_PART
+        ),
+    )
+
+
 def _contains_email(normalised: str, email: str) -> bool:
+    """Whether the password holds the address or its local part, forwards or backwards. A match made only
+    of substitutes ("411" for "ali") is a number, not the name: it needs at least one letter."""
+    patterns = _email_patterns(email)
     folded = normalised.casefold()
-    # A very short local part ("jo") would forbid too many innocent passwords; equality still counts.
-    return any(folded == part or (len(part) >= 3 and part in folded) for part in _email_parts(email))
+    for text in (folded, folded[::-1]):
+        if any(pattern.search(text) for pattern in patterns.as_word):
+            return True
+        for pattern in patterns.anywhere:
+            if any(_has_letter(match.group(1)) for match in pattern.finditer(text)):
+                return True
+    return False
+
+
+def _has_letter(text: str) -> bool:
+    return any(character.isalpha() for character in text)

@@ -132,36 +132,80 @@ def test_password_must_not_contain_email_local_part(password: str, email: str) -
     assert PolicyCode.CONTAINS_EMAIL in codes(password, email=email)
 
 
-def test_short_local_parts_only_forbid_equality() -> None:
-    # "jo" inside "jobs" is a coincidence, not a weakness worth refusing.
+def test_short_local_parts_count_only_as_words_of_their_own() -> None:
+    # "jo" inside "jobs" is a coincidence, not a weakness worth refusing ...
     assert codes("jobs 4 the boys", email="jo@school.sch.uk") == set()
+    assert codes("Enjoy-the-9-rain", email="jo@school.sch.uk") == set()
+    # ... but standing on its own, or repeated, it is the name.
+    assert codes("Rain 9 jo road", email="jo@school.sch.uk") == {PolicyCode.CONTAINS_EMAIL}
     assert codes("mrb12345", email="mrb12345@school.sch.uk") == {PolicyCode.CONTAINS_EMAIL}
 
 
-def test_email_is_optional() -> None:
-    assert codes("jo.bloggs2024") == set()
+ADMIN = "vb@example.org"
 
 
 @pytest.mark.parametrize(
     "password",
     [
-        "tab\there 1234",
-        "line\nbreak 1234",
-        "null\x00byte 1234",
-        "escape\x1b[31m 1234",
-        "\u202eright to left 1234",  # bidi override hides what was typed
-        "zero\u200bwidth space 1234",
-        "lone \ud800 surrogate 1234",
+        "vb@example.org1",  # the reproduction from issue 12: the whole address and a digit
+        "VB@EXAMPLE.ORG1",
+        "Vb@Example.Org-2026",
+        "my vb@example.org pw 7",
+        "gro.elpmaxe@bv 2026",  # backwards
+        "vb@3x4mpl3.0rg 2026",  # zxcvbn's l33t substitutions: 3 for e, 4 for a, 0 for o
+        "VB-vb-2026!x",  # the two-letter local part as words of their own
+        "vb2026-Lantern",
+        "Lantern 7 VB",
+        "vbvb 2026 Quill",
     ],
 )
-def test_control_characters_are_refused(password: str) -> None:
-    assert codes(password) == {PolicyCode.CONTROL_CHARACTERS}
+def test_the_whole_address_and_its_local_part_are_refused(password: str) -> None:
+    assert PolicyCode.CONTAINS_EMAIL in codes(password, email=ADMIN)
 
 
-def test_all_problems_are_reported_together() -> None:
-    assert codes("pass", email="pass@school.sch.uk") == {
-        PolicyCode.TOO_SHORT,
-        PolicyCode.NO_DIGIT,
-        PolicyCode.COMMON,
-        PolicyCode.CONTAINS_EMAIL,
-    }
+@pytest.mark.parametrize(
+    ("password", "email"),
+    [
+        ("head.teacher+gw@school.sch.uk", "head.teacher+gw@school.sch.uk"),
+        ("HEAD.TEACHER@SCHOOL.SCH.UK 9", "head.teacher+gw@school.sch.uk"),  # the address without its tag
+        ("J0.Bl0ggs 2024", "jo.bloggs@school.sch.uk"),
+        ("5sggolb.oj", "jo.bloggs@school.sch.uk"),
+        ("Bursar-Office-2026", "BURSAR@school.sch.uk"),  # the stored address's case does not matter
+    ],
+)
+def test_address_variants_are_refused(password: str, email: str) -> None:
+    assert PolicyCode.CONTAINS_EMAIL in codes(password, email=email)
+
+
+@pytest.mark.parametrize(
+    ("password", "email"),
+    [
+        ("Obvious-Lantern-42", ADMIN),  # "vb" inside a word
+        ("Synthetic-Quill-4821", ADMIN),
+        ("Gravel-Meadow-6620", "head.teacher@synthetic-school.example.org"),
+        ("example org tram 42", ADMIN),  # the domain alone is not the address
+    ],
+)
+def test_unrelated_passwords_still_pass(password: str, email: str) -> None:
+    assert codes(password, email=email) == set()
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["vb@example.org1", "1gro.elpmaxe@bv", "vb@ex4mple.0rg!", "Mail vb@example.org now 7"],
+)
+def test_what_zxcvbn_matches_as_a_user_input_is_refused(password: str) -> None:
+    from zxcvbn import zxcvbn
+
+    found = zxcvbn(password, user_inputs=[ADMIN])["sequence"]
+    assert any(match.get("dictionary_name") == "user_inputs" for match in found)
+    assert PolicyCode.CONTAINS_EMAIL in codes(password, email=ADMIN)
+
+
+def test_substitutes_alone_are_not_the_address() -> None:
+    # Every character zxcvbn can read as a letter, at the length cap (zxcvbn's own l33t matcher takes about
+    # a second on this; the policy's patterns are linear): without a letter typed, it is not the name.
+    substitutes = ("4@8([{<369!|10$5+7%2" * 7)[:MAX_PASSWORD_LENGTH]
+    assert PolicyCode.CONTAINS_EMAIL not in codes(substitutes, email="abeg.ilostxz@example.org")
+    assert codes("Sunset-411-road", email="ali@school.sch.uk") == set()
+    assert codes("Sunset-4l1-road", email="ali@school.sch.uk") == {PolicyCode.CONTAINS_EMAIL}
