@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -33,11 +34,14 @@ from gateway.http.rate_limits import limit_storage
 from gateway.http.request_context import RequestContextMiddleware
 from gateway.http.security_headers import SecurityHeadersMiddleware
 from gateway.http.throttle import Throttle
+from gateway.jobs.runner import JobRunner
+from gateway.jobs.schedule import scheduled_jobs
 from gateway.keys.keyring import Keyring
 from gateway.keys.master import resolve_master_key
 from gateway.manage.grants_router import router as grants_router
 from gateway.manage.router import router as manage_router
 from gateway.oauth.authorize import router as authorize_router
+from gateway.oauth.authorize_limits import AuthorizeLimits
 from gateway.oauth.client_limits import ClientRateLimit, FailedAuthentications
 from gateway.oauth.introspect import router as introspect_router
 from gateway.oauth.jwks import router as jwks_router
@@ -98,11 +102,17 @@ def create_app(
         )
         if mail_worker is not None:
             mail_worker.start()
+        # The periodic jobs (the purge of expired rows): every process polls, one run per interval acts.
+        app.state.job_runner = (
+            JobRunner(app.state.database.sessionmaker, scheduled_jobs(settings)) if owned else None
+        )
+        if app.state.job_runner is not None:
+            app.state.job_runner.start()
         try:
             yield
         finally:
-            if mail_worker is not None:
-                await mail_worker.stop()
+            background = [worker for worker in (mail_worker, app.state.job_runner) if worker is not None]
+            await asyncio.gather(*(worker.stop() for worker in background))
             if owned:
                 await app.state.database.dispose()
 
@@ -124,6 +134,12 @@ def create_app(
     app.state.token_rate_limit = ClientRateLimit(settings.token_rate_limit, limits)
     app.state.client_auth_failures = FailedAuthentications(settings.client_auth_failure_limit, limits)
     app.state.api_rate_limit = ApiRateLimit(settings.api_rate_limit, limits)
+    app.state.authorize_limits = AuthorizeLimits(
+        per_address=settings.authorize_address_rate_limit,
+        per_client=settings.authorize_client_rate_limit,
+        storage=limits,
+    )
+    app.state.job_runner = None
     app.state.head_revision = head_revision()
     app.state.metrics = Metrics()
     if database is not None:

@@ -10,6 +10,7 @@ from gateway.data_api.models import AudienceSnapshot
 from gateway.db.base import Base
 from gateway.developers.models import Developer, DeveloperKey
 from gateway.email.models import OutboxMessage
+from gateway.jobs.models import JobRun
 from gateway.keys.models import SchoolKey, ServerSecret, SigningKey
 from gateway.manage.models import SchoolApiKey
 from gateway.mis.models import ConnectorBatch, GroupMembership, MisRecordRow, SyncRun
@@ -36,6 +37,7 @@ __all__ = [
     "Grant",
     "GroupMembership",
     "IssuedAccessToken",
+    "JobRun",
     "MisRecordRow",
     "OutboxMessage",
     "RecoveryCode",

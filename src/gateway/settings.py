@@ -120,6 +120,25 @@ class Settings(BaseSettings):
         "`N/hour` and so on; over it, 429 with Retry-After. Every answer carries the `RateLimit-Policy` "
         "and `RateLimit` header fields. Counted per process unless `GATEWAY_REDIS_URL` is set.",
     )
+    authorize_address_rate_limit: str = Field(
+        default="60/minute",
+        description="Requests to `/oauth/authorize` allowed from one client address (an IPv6 address counts "
+        "by its /64); over it, a 429 page with Retry-After before anything is looked up or stored. Counted "
+        "per process unless `GATEWAY_REDIS_URL` is set.",
+    )
+    authorize_client_rate_limit: str = Field(
+        default="120/minute",
+        description="Authorization requests `/oauth/authorize` may store for each app (only requests that "
+        "pass every check count); over it, the browser goes back to the app's redirect URI with "
+        "`error=temporarily_unavailable` and nothing is stored. Counted per process unless "
+        "`GATEWAY_REDIS_URL` is set.",
+    )
+    purge_interval_seconds: Annotated[int, Field(ge=10, le=86400)] = Field(
+        default=300,
+        description="How often expired authorization requests, codes, refresh tokens and access-token rows "
+        "are deleted, in seconds (10 to 86,400). Every `gateway serve` process schedules the purge; one run "
+        "per interval acts (on PostgreSQL elected by an advisory lock). `gateway tokens purge` runs it now.",
+    )
 
     @field_validator("master_key")
     @classmethod
@@ -142,7 +161,13 @@ class Settings(BaseSettings):
             raise ValueError(problem)
         return value
 
-    @field_validator("token_rate_limit", "client_auth_failure_limit", "api_rate_limit")
+    @field_validator(
+        "token_rate_limit",
+        "client_auth_failure_limit",
+        "api_rate_limit",
+        "authorize_address_rate_limit",
+        "authorize_client_rate_limit",
+    )
     @classmethod
     def _rate_limit_is_parseable(cls, value: str) -> str:
         from limits import parse  # here: only this validator needs it

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from gateway.audit.service import ChainReport, UnreadableEvent, verify
-from gateway.cli.common import CommandFailed, DatabaseUnavailable, command_settings, fail_cleanly, safe_url
+from gateway.cli.common import CommandFailed, command_settings, fail_cleanly, run_unbounded
 from gateway.db import migrations
-from gateway.db.engine import create_engine
 from gateway.errors import Problem
 from gateway.schools.models import School
 from gateway.schools.service import find_school
-from gateway.settings import Settings
-
-T = TypeVar("T")
 
 
 @click.group()
@@ -88,21 +81,3 @@ def _as_json(urn: str, report: ChainReport) -> dict[str, Any]:
         if broken is None
         else {"seq": broken.seq, "event_id": str(broken.id), "reason": str(broken.reason)},
     }
-
-
-def run_unbounded(settings: Settings, work: Callable[[AsyncEngine], Coroutine[Any, Any, T]]) -> T:
-    """`gateway.cli.common.run_db` without its overall time limit: a long log takes as long as it takes to
-    read. Connecting is still bounded by GATEWAY_DB_CONNECT_TIMEOUT_SECONDS."""
-
-    async def runner() -> T:
-        engine = create_engine(settings)
-        try:
-            return await work(engine)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(runner())
-    except (SQLAlchemyError, OSError, TimeoutError) as exc:
-        reason = type(getattr(exc, "orig", None) or exc).__name__
-        raise DatabaseUnavailable(f"cannot reach the database at {safe_url(settings)} ({reason})") from None

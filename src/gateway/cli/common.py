@@ -82,6 +82,24 @@ def run_db(settings: Settings, work: Callable[..., Coroutine[Any, Any, T]], *arg
         raise DatabaseUnavailable(f"cannot reach the database at {safe_url(settings)} ({reason})") from None
 
 
+def run_unbounded(settings: Settings, work: Callable[[AsyncEngine], Coroutine[Any, Any, T]]) -> T:
+    """`run_db` without its overall time limit, for work that takes as long as the data makes it (reading a
+    long log, a large purge). Connecting is still bounded by GATEWAY_DB_CONNECT_TIMEOUT_SECONDS."""
+
+    async def runner() -> T:
+        engine = create_engine(settings)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(runner())
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        reason = type(getattr(exc, "orig", None) or exc).__name__
+        raise DatabaseUnavailable(f"cannot reach the database at {safe_url(settings)} ({reason})") from None
+
+
 def run_in_transaction(
     settings: Settings, work: Callable[[AsyncSession, Keyring], Coroutine[Any, Any, T]]
 ) -> T:

@@ -33,7 +33,7 @@ class AuthorizationRequest(Base):
     scopes: Mapped[str] = mapped_column(Text)
     school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the purge deletes by it
     presented_at: Mapped[datetime | None]  # first shown to an admin: the school's log records it then
     completed_at: Mapped[datetime | None]
 

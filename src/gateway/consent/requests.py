@@ -4,6 +4,12 @@
 `/consent/<id>`. A request lives `REQUEST_LIFETIME` and is answered at most once (`complete`, a guarded
 UPDATE: a second submission from another tab, or a replay, is refused). The answer goes back to the
 app's redirect URI with the response parameters and `iss`.
+
+Requests are stored before anyone signs in, so what one may hold is bounded (`oauth.authorize_request`:
+`state` up to 1,024 characters, every other parameter up to 2,000, a registered redirect URI, a 43-character
+challenge, scopes normalised to the catalogue's names) and every request is deleted once it has expired,
+answered or not (`purge_expired_requests`, run on a schedule by the purge job): nothing reads a request
+after `expires_at` (`open_pending` refuses it).
 """
 
 from __future__ import annotations
@@ -15,13 +21,14 @@ from datetime import datetime, timedelta
 from typing import Final
 from urllib.parse import urlencode
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.consent.models import REQUEST_ID_LENGTH, AuthorizationRequest
 from gateway.db.guarded import changed_rows
 from gateway.db.unstorable import is_storable_text
 from gateway.scopes import format_scopes
+from gateway.tokens.expiry import purge_cutoff
 
 REQUEST_LIFETIME: Final = timedelta(minutes=10)
 """How long an admin has to sign in and decide before the app must start again."""
@@ -92,3 +99,10 @@ async def complete(session: AsyncSession, pending: AuthorizationRequest, now: da
     )
     if not done:
         raise RequestGone
+
+
+async def purge_expired_requests(session: AsyncSession, *, now: datetime) -> int:
+    """Delete the requests that expired more than `tokens.expiry.PURGE_MARGIN` ago; how many."""
+    return await changed_rows(
+        session, delete(AuthorizationRequest).where(AuthorizationRequest.expires_at <= purge_cutoff(now))
+    )

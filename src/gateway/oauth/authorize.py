@@ -3,6 +3,10 @@
 Thin: `oauth.authorize_request` checks the request and `consent.requests` keeps it. Errors in `client_id`
 or `redirect_uri` are shown on a page; every other error goes back to the app's redirect URI. A good
 request is kept server-side and the browser goes to `/consent/<id>` (sign-in first if needed).
+
+Throttled first (`oauth.authorize_limits`): per client address before anything is looked up (a 429 page),
+per app just before a request would be stored (`temporarily_unavailable` to the redirect URI). A throttled
+request stores nothing.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ from gateway.accounts.page_session import IssuerDep
 from gateway.consent.requests import keep_request, redirect_location
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
+from gateway.oauth.authorize_limits import authorize_limits
 from gateway.oauth.authorize_request import (
     PARAMETER_MAX_LENGTH,
     RedirectableError,
     UnsafeRequest,
     check_request,
 )
+from gateway.oauth.errors import OAuthError, TemporarilyUnavailable
 from gateway.scopes import SCOPE_NAMES
 from gateway.web.templates import render
 
@@ -81,11 +87,15 @@ Send the school admin's browser here to ask a school for data (RFC 6749 §4.1 wi
 The admin signs in, reads your Data Access Request on the consent page and approves or denies it field by
 field. Then the browser comes back to your `redirect_uri` with, on success, `code`, `state` and
 `iss` (RFC 9207: check it equals this server's issuer), or on failure `error`
-(`invalid_request`, `unsupported_response_type`, `invalid_scope`, `access_denied`), `error_description`,
-`state` and `iss`. Exchange the code at `POST /oauth/token` within 60 seconds, with the `code_verifier`.
+(`invalid_request`, `unsupported_response_type`, `invalid_scope`, `access_denied`,
+`temporarily_unavailable`), `error_description`, `state` and `iss`. Exchange the code at
+`POST /oauth/token` within 60 seconds, with the `code_verifier`.
 
 A wrong or missing `client_id` or `redirect_uri` is never redirected: the admin sees an error page. A
 parameter given twice is refused; unknown parameters are ignored (RFC 6749 §3.1).
+
+Throttled: too many requests from one address get a 429 page with `Retry-After`; too many good requests
+for one app go back to its `redirect_uri` with `error=temporarily_unavailable` (try again shortly).
 
 Scopes: {", ".join(f"`{name}`" for name in SCOPE_NAMES)}.
 """
@@ -99,10 +109,18 @@ Scopes: {", ".join(f"`{name}`" for name in SCOPE_NAMES)}.
     responses={
         302: {"description": "To the consent page, or back to your redirect URI with an error."},
         400: {"description": "An HTML page: `client_id` or `redirect_uri` is missing, unknown or wrong."},
+        429: {
+            "description": "An HTML page: too many requests from this address; try again after "
+            "`Retry-After` seconds.",
+            "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+        },
     },
     openapi_extra={"parameters": PARAMETERS},
 )
 async def authorize(request: Request, session: SessionDep, iss: IssuerDep) -> Response:
+    limits = authorize_limits(request)
+    if (wait := await limits.address_wait(request)) is not None:
+        return _throttled(request, wait)
     if len(request.url.query) > MAX_QUERY_LENGTH:
         return _unsafe(request, "The request from the app is too long.")
     try:
@@ -110,14 +128,12 @@ async def authorize(request: Request, session: SessionDep, iss: IssuerDep) -> Re
     except UnsafeRequest as problem:
         return _unsafe(request, problem.detail)
     except RedirectableError as failed:
-        parameters = {
-            "error": failed.error.error,
-            "error_description": failed.error.description,
-            "state": failed.state,
-        }
-        return RedirectResponse(
-            redirect_location(failed.redirect_uri, parameters, issuer=iss), status_code=302
+        return _back_to_app(failed.redirect_uri, failed.error, failed.state, issuer=iss)
+    if (wait := await limits.client_wait(checked.app.client_id)) is not None:
+        busy = TemporarilyUnavailable(
+            f"Too many authorization requests for this app just now. Try again in {wait} seconds."
         )
+        return _back_to_app(checked.redirect_uri, busy, checked.state, issuer=iss)
     pending = await keep_request(
         session,
         app_id=checked.app.id,
@@ -129,6 +145,25 @@ async def authorize(request: Request, session: SessionDep, iss: IssuerDep) -> Re
         now=utcnow(),
     )
     return RedirectResponse(f"/consent/{pending.id}", status_code=302)
+
+
+def _back_to_app(redirect_uri: str, error: OAuthError, state: str | None, *, issuer: str) -> Response:
+    parameters = {"error": error.error, "error_description": error.description, "state": state}
+    return RedirectResponse(redirect_location(redirect_uri, parameters, issuer=issuer), status_code=302)
+
+
+def _throttled(request: Request, wait: int) -> Response:
+    response = render(
+        request,
+        "message.html",
+        title="Too many requests",
+        message=f"Too many requests to connect an app have come from your network. Nothing has been "
+        f"shared. Wait {wait} seconds, then go back to the app and try again.",
+        link=None,
+        status_code=429,
+    )
+    response.headers["retry-after"] = str(wait)
+    return response
 
 
 def _unsafe(request: Request, detail: str) -> Response:

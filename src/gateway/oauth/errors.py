@@ -53,6 +53,12 @@ class InvalidScope(OAuthError):
     error = "invalid_scope"
 
 
+class TemporarilyUnavailable(OAuthError):
+    """RFC 6749 §4.1.2.1: the authorization endpoint cannot take the request now; only ever redirected."""
+
+    error, status = "temporarily_unavailable", 503
+
+
 class TooManyRequests(OAuthError):
     """Not an RFC 6749 code: 429 with Retry-After; the body keeps the RFC 6749 shape."""
 

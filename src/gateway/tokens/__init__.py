@@ -2,5 +2,6 @@
 verification, family revocation, and the one decision on whether a presented access token may be used.
 
 Modules: `models` (what is stored), `codes`, `pkce`, `refresh`, `issuance`, `access_tokens` (pure RFC 9068),
-`verification`, `state` (pure: is this token usable now?), `families`, `signing_key`, `hashing`.
+`verification`, `state` (pure: is this token usable now?), `families`, `signing_key`, `hashing`, `expiry`
+(which rows the scheduled purge deletes).
 """

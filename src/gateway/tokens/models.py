@@ -33,7 +33,7 @@ class AuthorizationCode(Base):
     code_challenge: Mapped[str] = mapped_column(String(128))
     scopes: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the purge deletes by it
     used_at: Mapped[datetime | None]
 
 
@@ -54,7 +54,7 @@ class RefreshToken(Base):
     school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
     scopes: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the purge deletes by it
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
@@ -75,5 +75,5 @@ class IssuedAccessToken(Base):
         ForeignKey("grants.id", ondelete="CASCADE"), index=True
     )
     family_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the purge deletes by it
     revoked_at: Mapped[datetime | None]
