@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from gateway import __version__
 from gateway.access_log.router import router as access_log_router
 from gateway.accounts.pages import router as account_pages
+from gateway.accounts.reset_requests import answer_reset_requests
 from gateway.app_api.router import router as app_api_router
 from gateway.apps.router import router as apps_router
 from gateway.auth.passwords import PasswordHashing
@@ -94,9 +96,15 @@ def create_app(
             app.state.database = Database.from_settings(settings)
             app.state.metrics.watch_pool(app.state.database.engine)
         # Only with a database we own: a shared (test) database is one connection a background task
-        # must not use. Each process runs one; on PostgreSQL they claim different messages.
+        # must not use. Each process runs one; on PostgreSQL they claim different messages. Before each
+        # round it answers the /forgot-password requests waiting (issue 12, item 3).
         mail_worker = (
-            OutboxWorker(app.state.database.sessionmaker, transport_from_settings(settings), interval=5.0)
+            OutboxWorker(
+                app.state.database.sessionmaker,
+                transport_from_settings(settings),
+                interval=5.0,
+                producers=[functools.partial(answer_reset_requests, issuer=settings.issuer)],
+            )
             if owned
             else None
         )

@@ -1,7 +1,7 @@
 """Every ORM model, imported in one place so Alembic and tests see the whole schema."""
 
 from gateway.access_log.models import DataAccess
-from gateway.accounts.models import AccountLink, Admin, AdminSession, RecoveryCode
+from gateway.accounts.models import AccountLink, Admin, AdminSession, RecoveryCode, ResetRequest
 from gateway.apps.models import App
 from gateway.audit.models import AuditEvent
 from gateway.connector.models import ConnectorKey
@@ -42,6 +42,7 @@ __all__ = [
     "OutboxMessage",
     "RecoveryCode",
     "RefreshToken",
+    "ResetRequest",
     "School",
     "SchoolApiKey",
     "SchoolKey",

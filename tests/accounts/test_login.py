@@ -6,14 +6,26 @@ import re
 
 import httpx
 import pytest
-from sqlalchemy import select
+from fastapi import FastAPI
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.accounts.models import AdminSession
+from gateway.accounts import service
+from gateway.accounts.models import Admin, AdminSession
 from gateway.accounts.sessions import COOKIE_NAME
 from gateway.audit.models import AuditEvent
+from gateway.auth.passwords import CHEAP_TEST_PARAMETERS, PasswordCheck, PasswordHashing
+from gateway.db.base import utcnow
 from gateway.email.models import OutboxMessage
-from tests.support.accounts import PASSWORD, Account, csrf_from, sign_in, submit_password_form
+from tests.support.accounts import (
+    ISSUER,
+    PASSWORD,
+    Account,
+    csrf_from,
+    make_account,
+    sign_in,
+    submit_password_form,
+)
 
 
 async def events_of(session: AsyncSession, account: Account) -> list[str]:
@@ -53,6 +65,51 @@ async def test_unknown_email_and_wrong_password_look_the_same(
     assert unknown.headers["location"] == wrong.headers["location"] == "/login?failed=true"
     assert "set-cookie" not in unknown.headers
     assert "set-cookie" not in wrong.headers
+
+
+class CountingHashing(PasswordHashing):
+    """Counts the argon2id verifications a request asks for, real or dummy."""
+
+    def __init__(self) -> None:
+        super().__init__(CHEAP_TEST_PARAMETERS)
+        self.verifications = 0
+
+    def verify(self, stored_hash: str, password: str) -> PasswordCheck:
+        self.verifications += 1
+        return super().verify(stored_hash, password)
+
+    def dummy_verify(self, password: str) -> PasswordCheck:
+        self.verifications += 1
+        return super().dummy_verify(password)
+
+
+async def test_every_refused_sign_in_costs_one_password_hash(
+    app: FastAPI, browser: httpx.AsyncClient, account: Account, session: AsyncSession
+) -> None:
+    """Unknown, wrong, locked, disabled or not yet set up: the same answer after one argon2id verification
+    each (a dummy one when there is no hash to check), so the time spent on hashing tells nothing."""
+    hashing = CountingHashing()
+    app.state.password_hashing = hashing
+    locked = await make_account(session, "locked@synthetic-school.example.org")
+    disabled = await make_account(session, "disabled@synthetic-school.example.org")
+    await session.execute(update(Admin).where(Admin.id == locked.admin.id).values(locked_at=utcnow()))
+    await session.execute(update(Admin).where(Admin.id == disabled.admin.id).values(disabled_at=utcnow()))
+    pending, _link = await service.create_admin(
+        session, account.school, "pending@synthetic-school.example.org", issuer=ISSUER
+    )
+    await session.commit()
+    attempts = [
+        ("nobody@synthetic-school.example.org", PASSWORD),
+        (account.email, "Wrong-Password-123"),
+        (locked.email, PASSWORD),
+        (disabled.email, PASSWORD),
+        (pending.email, PASSWORD),
+    ]
+    for email, password in attempts:
+        before = hashing.verifications
+        response = await sign_in(browser, email, password)
+        assert response.headers["location"] == "/login?failed=true", email
+        assert hashing.verifications - before == 1, email
 
 
 async def test_exactly_ten_wrong_attempts_lock_and_the_right_password_is_then_refused(

@@ -1,4 +1,5 @@
-"""Forgotten password end to end: the mail goes through a real SMTP server and the test follows its link."""
+"""Forgotten password end to end: the request is answered, the mail goes through a real SMTP server and the
+test follows its link."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gateway.accounts.reset_requests import answer_reset_requests
 from gateway.db.base import utcnow
 from gateway.db.session import Database
 from gateway.email.sender import deliver_due
 from gateway.email.smtp_url import parse_smtp_url
 from gateway.email.transports import SmtpTransport
-from tests.support.accounts import Account, csrf_from, sign_in, submit_password_form
+from tests.support.accounts import ISSUER, Account, csrf_from, sign_in, submit_password_form
 from tests.support.smtp import SMTP_PASSWORD, SMTP_USER, SmtpServer
 
 
@@ -36,6 +38,8 @@ async def test_reset_link_arrives_by_smtp_and_works_once(
     assert unknown.headers["location"] == asked.headers["location"]
 
     sessions: async_sessionmaker[AsyncSession] = test_database.sessionmaker
+    answered = await answer_reset_requests(sessions, issuer=ISSUER)  # the mail worker's step before sending
+    assert (answered.requests, answered.mailed) == (2, 1)
     transport = SmtpTransport(
         parse_smtp_url(
             f"smtp://{SMTP_USER}:{quote(SMTP_PASSWORD, safe='')}@127.0.0.1:{smtp_server.port}?starttls=false"

@@ -134,3 +134,34 @@ async def test_stop_before_start_does_nothing(sessions: Sessions) -> None:
     worker = OutboxWorker(sessions, Recording())
     await worker.stop()
     assert not worker.running
+
+
+async def test_producers_run_before_each_delivery_and_a_failing_one_holds_nothing_up(
+    sessions: Sessions, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.email")
+    calls: list[str] = []
+
+    async def broken(_sessions: Sessions) -> None:
+        calls.append("broken")
+        raise ConnectionRefusedError(f"could not reach the database for {TO}")
+
+    async def producing(given: Sessions) -> None:
+        calls.append("producing")
+        if calls.count("producing") == 1:
+            async with given.begin() as session:
+                await enqueue(session, to=TO, subject="Reset", body="A link.")
+
+    transport = Recording()
+    worker = OutboxWorker(sessions, transport, interval=0.01, producers=[broken, producing])
+    worker.start()
+    try:
+        await asyncio.wait_for(transport.done.wait(), timeout=10)
+    finally:
+        await asyncio.wait_for(worker.stop(), timeout=5)
+    assert calls[:2] == ["broken", "producing"]  # in their order, before delivery
+    assert [mail.subject for mail in transport.sent] == ["Reset"]
+    errors = [record for record in caplog.records if record.getMessage() == "mail producer failed"]
+    assert errors
+    assert {record.__dict__["error"] for record in errors} == {"ConnectionRefusedError"}
+    assert TO not in " ".join(repr(vars(record)) for record in caplog.records)

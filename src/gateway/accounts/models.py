@@ -1,4 +1,4 @@
-"""Admin accounts and what hangs off them: sessions, emailed links, recovery codes."""
+"""Admin accounts and what hangs off them: sessions, emailed links, recovery codes, reset requests."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ class Admin(Base):
     locked_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    reset_mailed_at: Mapped[datetime | None]  # the last reset link mailed: one per `RESET_MAIL_INTERVAL`
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -66,3 +67,17 @@ class RecoveryCode(Base):
     admin_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("admins.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     used_at: Mapped[datetime | None]
+
+
+class ResetRequest(Base):
+    """A request, made on `/forgot-password`, to email a reset link to an address, whoever it belongs to.
+
+    The page stores one for every well-formed address and answers at once; the mail worker answers it
+    (`accounts.reset_requests`) and deletes it, so the page does the same work whether or not the address
+    is an admin's, and the table holds seconds' worth of requests."""
+
+    __tablename__ = "password_reset_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    address: Mapped[str] = mapped_column(String(254))
+    requested_at: Mapped[datetime] = mapped_column(index=True, default=utcnow)

@@ -140,16 +140,9 @@ async def complete_link(
     return admin
 
 
-async def request_reset(session: AsyncSession, email: str, *, issuer: str) -> None:
-    """Email a reset link if the address is an active admin's; the caller answers the same either way."""
-    address = lookup_email(email)
-    admin = await session.scalar(select(Admin).where(Admin.email == address)) if address else None
-    if admin is None or admin.disabled_at is not None:
-        return
-    await _send_reset(session, admin, issuer=issuer, reason="You (or someone) asked to reset your password.")
-
-
-async def _send_reset(session: AsyncSession, admin: Admin, *, issuer: str, reason: str) -> None:
+async def mail_reset_link(session: AsyncSession, admin: Admin, *, issuer: str, reason: str) -> None:
+    """Queue a mail with a new reset link. Callers decide whether the admin should have one now, and note
+    it in `Admin.reset_mailed_at` (see `accounts.reset_requests`)."""
     url = link_url(issuer, LinkPurpose.RESET, await issue_link(session, admin, LinkPurpose.RESET))
     await enqueue(
         session,
@@ -235,7 +228,9 @@ async def record_failure(session: AsyncSession, admin: Admin, *, issuer: str) ->
     if attempts >= MAX_FAILED_ATTEMPTS:
         locked = await changed_rows(
             session,
-            update(Admin).where(Admin.id == admin.id, Admin.locked_at.is_(None)).values(locked_at=now),
+            update(Admin)
+            .where(Admin.id == admin.id, Admin.locked_at.is_(None))
+            .values(locked_at=now, reset_mailed_at=now),  # the lockout notice carries a reset link
             synchronize="auto",
         )
         if locked:
@@ -247,7 +242,7 @@ async def record_failure(session: AsyncSession, admin: Admin, *, issuer: str) ->
                 actor=events.admin(admin.id),
                 details={"attempts": attempts},
             )
-            await _send_reset(
+            await mail_reset_link(
                 session,
                 admin,
                 issuer=issuer,

@@ -1,4 +1,9 @@
-"""The background sender: `deliver_due` every few seconds in each gateway process, until told to stop."""
+"""The background sender: `deliver_due` every few seconds in each gateway process, until told to stop.
+
+Before each delivery round it runs its producers: jobs that turn waiting work into mail (the answers to
+`/forgot-password` requests, `accounts.reset_requests`), so what they queue goes out in the same round.
+They are given to the worker by the app, which is what may import them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,6 +25,9 @@ BATCH = 20
 
 logger = logging.getLogger(__name__)
 
+Producer = Callable[[async_sessionmaker[AsyncSession]], Awaitable[object]]
+"""`producer(sessions)`: queues mail in transactions of its own; run before each delivery round."""
+
 
 async def run_outbox_worker(
     sessions: async_sessionmaker[AsyncSession],
@@ -26,12 +35,19 @@ async def run_outbox_worker(
     *,
     interval: float,
     stop: asyncio.Event,
+    producers: Sequence[Producer] = (),
 ) -> None:
-    """Deliver due mail every `interval` seconds (at once again after a full batch) until `stop` is set.
-    Survives every error, logging only its class: the next round may succeed (a database back up)."""
+    """Run the producers, then deliver due mail, every `interval` seconds (at once again after a full
+    batch) until `stop` is set. Survives every error, logging only its class: the next round may succeed
+    (a database back up); a failing producer does not hold up delivery."""
     next_purge = time.monotonic()
     while not stop.is_set():
         full_batch = False
+        for producer in producers:
+            try:
+                await producer(sessions)
+            except Exception as exc:
+                logger.error("mail producer failed", extra=log_fields(error=type(exc).__name__))
         try:
             report = await deliver_due(sessions, transport, batch=BATCH)
             full_batch = report.claimed >= BATCH
@@ -59,11 +75,13 @@ class OutboxWorker:
         *,
         interval: float = DEFAULT_INTERVAL_SECONDS,
         grace: float = 10.0,
+        producers: Sequence[Producer] = (),
     ) -> None:
         self.sessions = sessions
         self.transport = transport
         self.interval = interval
         self.grace = grace
+        self.producers = tuple(producers)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -75,7 +93,13 @@ class OutboxWorker:
         if self._task is not None:
             raise RuntimeError("the outbox worker was already started")
         self._task = asyncio.create_task(
-            run_outbox_worker(self.sessions, self.transport, interval=self.interval, stop=self._stop),
+            run_outbox_worker(
+                self.sessions,
+                self.transport,
+                interval=self.interval,
+                stop=self._stop,
+                producers=self.producers,
+            ),
             name="gateway-outbox-worker",
         )
 
