@@ -16,7 +16,9 @@ from pathlib import Path
 import pyotp
 from playwright.async_api import Page
 
+from gateway.auth.totp import provisioning_uri
 from tests.support.cli import gateway
+from tests.support.qr import decode_qr, has_light_border, screenshot_crop
 from tests.support.screenshots import shot
 from tests.support.server import RunningServer
 
@@ -63,6 +65,7 @@ async def test_first_admin_sets_up_signs_in_and_enrols_totp(
     await page.wait_for_url("**/account/totp")
     secret = re.sub(r"\s", "", await page.locator("code.secret").inner_text())
     await shot(page, "totp-enrol.png")
+    await assert_qr_scans(page, secret, live_server)
     await page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
     await page.get_by_role("button", name="Turn on").click()
     await page.get_by_text("Save your recovery codes").wait_for()
@@ -109,6 +112,25 @@ async def test_first_admin_sets_up_signs_in_and_enrols_totp(
     await page.get_by_label("Code").fill(recovery_codes[1])
     await page.get_by_role("button", name="Continue").click()
     await page.wait_for_url("**/account")
+
+
+async def assert_qr_scans(page: Page, secret: str, live_server: RunningServer) -> None:
+    """The QR code as drawn (cut out of a page screenshot) decodes to the enrolment URI, whole, on a wide
+    and a phone-sized window, with its quiet zone."""
+    issuer = f"Gateway ({live_server.base_url.split('//', 1)[-1]})"
+    expected = provisioning_uri(secret, account_name="head@chromium-vale.example.org", issuer=issuer)
+    qr = page.locator("figure.qr svg")
+    view_box = await qr.get_attribute("viewBox")
+    assert view_box is not None
+    modules = int(view_box.split()[2])  # the code's modules plus 4 light ones each side
+    for width in (1280, 360):
+        await page.set_viewport_size({"width": width, "height": 900})
+        image = await screenshot_crop(page, qr)
+        assert image.width >= 150, image.size
+        assert abs(image.width - image.height) <= 1, image.size
+        assert has_light_border(image, width=image.width * 3 // modules), "the quiet zone is cut off"
+        assert decode_qr(image) == expected
+    await page.set_viewport_size({"width": 1280, "height": 900})
 
 
 async def sign_in(page: Page, password: str) -> None:

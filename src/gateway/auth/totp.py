@@ -57,12 +57,22 @@ def qr_code_svg(uri: str, *, title: str = DEFAULT_QR_TITLE) -> str:
     """Inline SVG markup (no XML declaration, no scripts) of `uri` as a QR code, titled for screen readers.
 
     Dark modules on a white background with the standard 4-module quiet zone, so it scans on dark pages.
+    One user unit per module and a `viewBox` instead of a fixed width and height: the page's CSS sets the
+    size and the whole code, quiet zone included, scales into it (without a `viewBox`, a CSS width crops
+    the drawing instead). `crispEdges` keeps module edges sharp at any size.
     """
     markup = segno.make(uri, error="m", micro=False).svg_inline(
-        scale=4, border=4, dark="#000", light="#fff", title=title, svgclass="totp-qr", lineclass=None
+        scale=1,
+        border=4,
+        dark="#000",
+        light="#fff",
+        title=title,
+        svgclass="totp-qr",
+        lineclass=None,
+        omitsize=True,
     )
     # segno writes <title> as the first child; role="img" makes screen readers announce it as the name.
-    return markup.replace("<svg ", '<svg role="img" ', 1)
+    return markup.replace("<svg ", '<svg role="img" shape-rendering="crispEdges" ', 1)
 
 
 def totp_step(at: datetime) -> int:

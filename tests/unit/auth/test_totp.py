@@ -180,3 +180,16 @@ def test_qr_code_title_is_escaped() -> None:
     svg = qr_code_svg("otpauth://totp/x?secret=" + SECRET, title="<script>alert(1)</script>")
     assert "<script" not in svg
     assert "<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>" in svg
+
+
+def test_qr_code_scales_to_its_box_with_the_quiet_zone() -> None:
+    """A `viewBox` and no fixed size: CSS scales the whole code, 4-module quiet zone included, never crops."""
+    svg = qr_code_svg(provisioning_uri(SECRET, account_name="head@school.sch.uk", issuer="The Gateway"))
+    opening = svg[: svg.index(">") + 1]
+    view_box = re.search(r'viewBox="0 0 (\d+) (\d+)"', opening)
+    assert view_box is not None, opening
+    side = int(view_box.group(1))
+    assert side == int(view_box.group(2))
+    assert (side - 8 - 17) % 4 == 0  # a QR version's 17 + 4n modules plus 4 light modules each side
+    assert re.search(r"\s(width|height)=", opening) is None
+    assert f'd="M0 0h{side}v{side}h-{side}z"' in svg  # the light background covers the quiet zone
