@@ -16,6 +16,7 @@ from gateway.access_log.router import router as access_log_router
 from gateway.accounts.pages import router as account_pages
 from gateway.accounts.reset_requests import answer_reset_requests
 from gateway.app_api.router import router as app_api_router
+from gateway.audit.router import router as audit_log_router
 from gateway.apps.router import router as apps_router
 from gateway.auth.passwords import PasswordHashing
 from gateway.connector.router import router as connector_router
@@ -173,6 +174,7 @@ def create_app(
     app.include_router(app_api_router)
     app.include_router(grants_router)
     app.include_router(access_log_router)
+    app.include_router(audit_log_router)
     app.include_router(dashboard_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     mount_docs(app, title=TITLE)

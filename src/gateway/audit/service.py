@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.chain import GENESIS_HASH, BrokenLink, ChainVerifier, event_hash
@@ -89,6 +89,50 @@ async def list_events(
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
     return await AuditLog(session, school_id).events(after_seq=after_seq, limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """What `GET /manage/v1/audit-log` narrows to. Its `repr` binds a page cursor to the query."""
+
+    event_type: EventType | None = None
+    app_id: uuid.UUID | None = None  # events whose details name this app (`app_id`)
+    actor: str | None = None  # exactly this stored actor, e.g. `admin:<id>` or `app:<client_id>`
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if self.event_type is not None:
+            where.append(AuditEvent.event_type == self.event_type.value)
+        if self.app_id is not None:
+            # `details` is canonical JSON (no spaces, sorted keys), so this is an exact member match;
+            # a UUID's text holds no LIKE wildcard.
+            where.append(AuditEvent.details.contains(f'"app_id":"{self.app_id}"', autoescape=True))
+        if self.actor is not None:
+            where.append(AuditEvent.actor == self.actor)
+        if self.since is not None:
+            where.append(AuditEvent.occurred_at >= self.since)
+        if self.until is not None:
+            where.append(AuditEvent.occurred_at < self.until)
+        return where
+
+
+async def find_events(
+    session: AsyncSession,
+    school_id: uuid.UUID,
+    where: EventFilter,
+    *,
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[AuditEvent]:
+    """One school's events matching `where`, newest (highest seq) first, below `before_seq` (the cursor)."""
+    if not 1 <= limit <= MAX_PAGE + 1:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE + 1}")
+    query = select(AuditEvent).where(AuditEvent.school_id == school_id, *where.conditions())
+    if before_seq is not None:
+        query = query.where(AuditEvent.seq < before_seq)
+    return list(await session.scalars(query.order_by(AuditEvent.seq.desc()).limit(limit)))
 
 
 async def verify(session: AsyncSession, school_id: uuid.UUID | None = None) -> list[ChainReport]:
