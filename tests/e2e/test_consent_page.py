@@ -2,7 +2,8 @@
 
 Required, optional and sensitive scopes, the audience, incremental consent and deny. The app's redirect
 URI (http://127.0.0.1:8765/callback) is answered by Playwright, so the test reads what the app would get.
-Screenshots: docs/screenshots/consent*.png (replaced only with GATEWAY_UPDATE_SCREENSHOTS=1).
+Screenshots: docs/screenshots/consent*.png and login-for-app.png (replaced only with
+GATEWAY_UPDATE_SCREENSHOTS=1).
 """
 
 from __future__ import annotations
@@ -52,7 +53,20 @@ async def test_consent_in_chromium(
     # 1. Sign in on the way to the consent page; share required + one optional scope with Year 7 only.
     await page.goto(authorize_url(live_server, data, everything, "state-one"))
     await page.wait_for_url("**/login?next=/consent/*")
+    asking = page.get_by_role("note")
+    assert re.fullmatch(
+        r"Demo homework planner \(by .+\) is asking for access to your school's data\. .*",
+        await asking.inner_text(),
+    )
+    # A wrong password: the form comes back with the email kept and the app still named.
     await page.get_by_label("Email address").fill(data["admin"]["email"])
+    await page.get_by_label("Password").fill("Not-The-Password-1")
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url("**/login?failed=true&next=/consent/*")
+    assert await page.get_by_label("Email address").input_value() == data["admin"]["email"]
+    assert await page.get_by_label("Password").input_value() == ""
+    assert await asking.is_visible()
+    await shot(page, "login-for-app.png")
     await page.get_by_label("Password").fill(data["admin"]["password"])
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url("**/consent/*")
@@ -92,15 +106,21 @@ async def test_consent_in_chromium(
     assert first["iss"] == live_server.base_url
     assert re.fullmatch(r"gw_ac_[A-Za-z0-9_-]{43}", first["code"])
 
-    # 2. Set up an authenticator app, then ask again for the sensitive scope: incremental consent.
-    await page.goto(f"{live_server.base_url}/account/totp")
+    # 2. Ask again for the sensitive scope (incremental consent): set up an authenticator app from the
+    # page's link, and come back to the same request.
+    await page.goto(authorize_url(live_server, data, "students.sen", "state-two"))
+    await page.wait_for_url("**/consent/*")
+    request_url = page.url
+    await page.get_by_role("link", name="set one up").click()
+    await page.wait_for_url("**/account/totp?next=/consent/*")
     secret = re.sub(r"\s", "", await page.locator("code.secret").inner_text())
     await page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
     await page.get_by_role("button", name="Turn on").click()
     await page.get_by_text("Save your recovery codes").wait_for()
-    await page.goto(authorize_url(live_server, data, "students.sen", "state-two"))
-    await page.wait_for_url("**/consent/*")
+    await page.get_by_role("link", name="Continue to the app's request").click()
+    await page.wait_for_url(request_url)
     await page.get_by_role("heading", name="Already shared with this app").wait_for()
+    assert await page.get_by_role("link", name="set one up").count() == 0
     assert await page.get_by_label("Year 7", exact=True).is_checked()
     await page.get_by_role("checkbox", name=re.compile(r"^Pupils: special educational needs")).check()
     await page.get_by_label(

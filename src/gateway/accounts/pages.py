@@ -2,6 +2,9 @@
 
 Form field names are an interface (SPEC §9): login `email`, `password`; second factor `code`.
 Messages shown after a redirect come from fixed codes in the query string, never from user input.
+A failed sign-in shows the form again with the email typed (kept in a short-lived cookie of the
+browser's own, never in the URL, so no access log holds it); the password is never kept.
+Sign-in on the way to an app's request names the app, looked up from the request id (`consent.asking`).
 What the other admin pages share with these (the signed-in session, its CSRF check, the 303s) is in
 `accounts.page_session`.
 """
@@ -9,7 +12,9 @@ What the other admin pages share with these (the signed-in session, its CSRF che
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import base64
+import binascii
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -37,6 +42,8 @@ from gateway.accounts.sessions import (
 )
 from gateway.auth.passwords import PasswordHashing, policy_message
 from gateway.auth.totp import provisioning_uri, qr_code_svg
+from gateway.consent.asking import asking_app
+from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.errors import InvalidInput
 from gateway.http import csrf
@@ -64,6 +71,12 @@ Text = Annotated[str, Form(max_length=1024)]
 NextField = Annotated[str, Form(alias="next", max_length=100)]
 NextQuery = Annotated[str | None, Query(alias="next", max_length=100)]
 ProblemCodes = Annotated[list[str], Query(alias="problem")]
+
+# The email typed on a failed sign-in, to show it again: the browser's own, for ten minutes.
+TYPED_EMAIL_COOKIE: Final = "__Host-gw_login_email"
+TYPED_EMAIL_SECONDS: Final = 600
+MAX_EMAIL_LENGTH: Final = 254
+MAX_TYPED_EMAIL_COOKIE_LENGTH: Final = 4 * -(-4 * MAX_EMAIL_LENGTH // 3)  # base64 of 254 4-byte characters
 
 
 def problem_messages(codes: list[str]) -> list[str]:
@@ -122,6 +135,25 @@ def require_anonymous_csrf(request: Request, presented: str) -> None:
 # --- sign in ----------------------------------------------------------------------------------------------
 
 
+def keep_typed_email(response: Response, email: str) -> None:
+    """Remember what was typed in the email field, if it could be an address, to fill the form again."""
+    if 0 < len(email) <= MAX_EMAIL_LENGTH and email.isprintable():
+        value = base64.urlsafe_b64encode(email.encode("utf-8")).decode("ascii")
+        csrf.set_secure_cookie(response, TYPED_EMAIL_COOKIE, value, max_age=TYPED_EMAIL_SECONDS)
+
+
+def typed_email(request: Request) -> str:
+    """The email kept by `keep_typed_email`, or "" (Jinja escapes it where the form shows it)."""
+    value = request.cookies.get(TYPED_EMAIL_COOKIE, "")
+    if not value or len(value) > MAX_TYPED_EMAIL_COOKIE_LENGTH:
+        return ""
+    try:
+        email = base64.urlsafe_b64decode(value.encode("ascii")).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError):
+        return ""
+    return email if len(email) <= MAX_EMAIL_LENGTH and email.isprintable() else ""
+
+
 def anonymous_page(request: Request, template: str, title: str, **context: object) -> HTMLResponse:
     """A signed-out form, with the visitor's CSRF token (and its cookie if this is their first page)."""
     cookie = HTMLResponse()
@@ -134,15 +166,22 @@ def anonymous_page(request: Request, template: str, title: str, **context: objec
 
 @router.get("/login")
 async def login_form(
-    request: Request, notice: str | None = None, failed: bool = False, next_path: NextQuery = None
+    request: Request,
+    session: SessionDep,
+    notice: str | None = None,
+    failed: bool = False,
+    next_path: NextQuery = None,
 ) -> Response:
+    back = return_path(next_path)
     return anonymous_page(
         request,
         "login.html",
         "Sign in",
         notice=notice,
         problems=[PROBLEMS["login"]] if failed else None,
-        next=return_path(next_path),
+        next=back,
+        asking=await asking_app(session, back, now=utcnow()),
+        email=typed_email(request) if failed else "",
     )
 
 
@@ -163,15 +202,20 @@ async def login(
     back = return_path(next_path)
     outcome = await service.password_login(session, hashing, email=email, password=password, issuer=iss)
     if outcome is None:
-        return see_other(with_next("/login?failed=true", back))
+        failed = see_other(with_next("/login?failed=true", back))
+        keep_typed_email(failed, email)
+        return failed
     await end_session(session, request.cookies.get(COOKIE_NAME))  # never keep an id from before sign-in
     opened = await open_session(session, outcome.admin, outcome.next_stage)
     target = {
         Stage.SECOND_FACTOR: with_next("/login/totp", back),
-        Stage.ENROL: "/account/totp",
+        Stage.ENROL: with_next("/account/totp", back),
         Stage.FULL: back or "/account",
     }
-    return see_other(target[outcome.next_stage], token=opened.token)
+    response = see_other(target[outcome.next_stage], token=opened.token)
+    if TYPED_EMAIL_COOKIE in request.cookies:
+        response.delete_cookie(TYPED_EMAIL_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    return response
 
 
 @router.get("/login/totp")
@@ -179,13 +223,15 @@ async def totp_form(
     request: Request, session: SessionDep, failed: bool = False, next_path: NextQuery = None
 ) -> Response:
     record, _admin = await signed_in(request, session, Stage.SECOND_FACTOR)
+    back = return_path(next_path)
     return page(
         request,
         "totp.html",
         "Enter your code",
         csrf_token=record.csrf_token,
         problems=[PROBLEMS["code"]] if failed else None,
-        next=return_path(next_path),
+        next=back,
+        asking=await asking_app(session, back, now=utcnow()),
     )
 
 
@@ -344,13 +390,28 @@ async def change_password(
     return see_other("/account?notice=password_changed")
 
 
+def continue_link(back: str | None) -> dict[str, str]:
+    """Where the recovery-codes page sends the admin on: back to the page that sent them, or the account."""
+    if back is None:
+        return {"href": "/account", "text": "Continue to your account"}
+    if back.startswith("/consent/"):
+        return {"href": back, "text": "Continue to the app's request"}
+    return {"href": back, "text": "Continue to connected apps"}
+
+
 @router.get("/account/totp")
 async def enrol_form(
-    request: Request, session: SessionDep, ring: KeyringDep, iss: IssuerDep, failed: bool = False
+    request: Request,
+    session: SessionDep,
+    ring: KeyringDep,
+    iss: IssuerDep,
+    failed: bool = False,
+    next_path: NextQuery = None,
 ) -> Response:
     record, admin = await signed_in(request, session, Stage.FULL, Stage.ENROL)
+    back = return_path(next_path)
     if admin.totp_enrolled_at is not None:
-        return see_other("/account")
+        return see_other(back or "/account")
     secret = await service.pending_totp_secret(session, ring, admin) or await service.start_totp_enrolment(
         session, ring, admin
     )
@@ -362,6 +423,8 @@ async def enrol_form(
         csrf_token=record.csrf_token,
         problems=[PROBLEMS["enrol"]] if failed else None,
         required=record.stage == Stage.ENROL,
+        next=back,
+        asking=await asking_app(session, back, now=utcnow()),
         qr_svg=qr_code_svg(uri),
         secret_groups=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
     )
@@ -369,19 +432,27 @@ async def enrol_form(
 
 @router.post("/account/totp")
 async def enrol(
-    request: Request, session: SessionDep, ring: KeyringDep, code: Text, csrf_token: Text
+    request: Request,
+    session: SessionDep,
+    ring: KeyringDep,
+    code: Text,
+    csrf_token: Text,
+    next_path: NextField = "",
 ) -> Response:
     record, admin = await signed_in(request, session, Stage.FULL, Stage.ENROL)
     require_session_csrf(record, csrf_token)
+    back = return_path(next_path)
     try:
         codes = await service.confirm_totp_enrolment(session, ring, admin, code)
     except InvalidInput:
-        return see_other("/account/totp?failed=true")
+        return see_other(with_next("/account/totp?failed=true", back))
     if record.stage == Stage.ENROL:
         await service.login_succeeded(session, admin)
     opened = await renew(session, record, admin, Stage.FULL)
     # Recovery codes are shown once, in this response, and never stored in the clear: the one page
     # that answers a POST with content instead of a redirect.
-    response = page(request, "recovery_codes.html", "Save your recovery codes", codes=codes)
+    response = page(
+        request, "recovery_codes.html", "Save your recovery codes", codes=codes, go_on=continue_link(back)
+    )
     csrf.set_secure_cookie(response, COOKIE_NAME, opened.token)
     return response
