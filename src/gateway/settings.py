@@ -102,6 +102,13 @@ class Settings(BaseSettings):
         description="Sender address of the gateway's mail (password-reset and setup links, lockout notices).",
     )
     log_level: LogLevel = Field(default=LogLevel.INFO, description="Lowest level written to the JSON log.")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Optional bearer token for `/metrics`: when set, `/metrics` answers only a request with "
+        "`Authorization: Bearer <token>` (compared in constant time; otherwise 401 with "
+        "`WWW-Authenticate: Bearer`); unset, `/metrics` is open to anyone who can reach the port. 32 to 512 "
+        "visible ASCII characters.",
+    )
     token_rate_limit: str = Field(
         default="300/minute",
         description="Requests each client may make to `/oauth/token`, as `N/second`, `N/minute` or "
@@ -159,6 +166,16 @@ class Settings(BaseSettings):
     def _mail_from_is_an_address(cls, value: str) -> str:
         if problem := address_problem(value):
             raise ValueError(problem)
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_is_usable(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # an empty variable leaves /metrics open, as if unset
+        token = value.get_secret_value()
+        if not 32 <= len(token) <= 512 or not all("!" <= character <= "~" for character in token):
+            raise ValueError("must be 32 to 512 visible ASCII characters (no spaces)")
         return value
 
     @field_validator(

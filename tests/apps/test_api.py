@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -133,6 +134,45 @@ async def test_a_redirect_uri_whose_host_is_not_a_host_is_refused(
         f"{APPS}/{created['client_id']}", json={"redirect_uris": [uri]}, headers=bearer(developer.key)
     )
     assert error_pointers(patched) == ["#/redirect_uris/0"]
+
+
+def _text_field(schema: dict[str, Any]) -> tuple[dict[str, Any], bool] | None:
+    """(the string schema, whether it is a list's items) of a text field, or None for other fields."""
+    option = next(option for option in schema.get("anyOf", [schema]) if option.get("type") != "null")
+    if option.get("type") == "array":
+        return option["items"], True
+    return (option, False) if option.get("type") == "string" and "enum" not in option else None
+
+
+@pytest.mark.parametrize("model", ["AppIn", "AppPatch"])
+async def test_the_schema_says_which_text_may_be_empty(
+    client: httpx.AsyncClient, developer: DeveloperWithKey, app: FastAPI, model: str
+) -> None:
+    """An empty value is accepted exactly where the published schema has no `minLength` (or enum)."""
+    key = bearer(developer.key)
+    created = await register(client, developer)
+    fields = app.openapi()["components"]["schemas"][model]["properties"]
+    checked = []
+    for field, schema in fields.items():
+        found = _text_field(schema)
+        if found is None:
+            continue
+        text, listed = found
+        empty: object = [""] if listed else ""
+        if model == "AppIn":
+            response = await client.post(APPS, json=registration(**{field: empty}), headers=key)
+            accepted = response.status_code == 201
+        else:
+            response = await client.patch(f"{APPS}/{created['client_id']}", json={field: empty}, headers=key)
+            accepted = response.status_code == 200
+        assert accepted == ("minLength" not in text), (field, response.text)
+        if not accepted:
+            assert error_pointers(response)[0].startswith(f"#/{field}")
+        checked.append(field)
+    assert set(checked) == {
+        "name", "description", "redirect_uris", "required_scopes", "optional_scopes",
+        "privacy_policy_url", "support_url", "webhook_url",
+    }  # fmt: skip
 
 
 async def test_get_and_list_never_show_the_secret(

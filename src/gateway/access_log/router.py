@@ -74,7 +74,8 @@ def _before(position: dict[str, Any]) -> int:
     responses={
         status: {"description": text, "content": {PROBLEM_JSON: {}}}
         for status, text in {
-            400: "Unknown or repeated query parameter, or a cursor this endpoint did not hand out",
+            400: "Unknown or repeated query parameter, a cursor this endpoint did not hand out, or a filter "
+            "holding a character that cannot be stored, such as NUL (`unstorable-value`)",
             401: "Missing, wrong or revoked school API key, or no fully signed-in admin session",
             422: "Malformed filter value, or `limit` outside 1 to 1,000",
         }.items()
@@ -96,7 +97,9 @@ async def list_access_log(
     since: Annotated[datetime | None, Query(description="At or after this time.")] = None,
     until: Annotated[datetime | None, Query(description="Before this time.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Entries per page.")] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor`.")] = None,
+    cursor: Annotated[
+        str | None, Query(min_length=1, max_length=MAX_CURSOR_LENGTH, description="`next_cursor`.")
+    ] = None,
 ) -> AccessLogPage:
     where = service.AccessFilter(client_id, grant_id, resource, _utc(since), _utc(until))
     key = await ring.secret(session, CURSOR_SECRET)

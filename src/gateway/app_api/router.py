@@ -34,8 +34,11 @@ def _problems(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
 
 
 _TOKEN_PROBLEMS = {
-    400: "Unknown or repeated query parameter, or an access token in the URL or body",
+    400: "Unknown or repeated query parameter, a cursor this endpoint did not hand out, or an access token "
+    "in the URL or body",
     401: "Missing, malformed, expired or revoked access token (`WWW-Authenticate: Bearer … invalid_token`)",
+    429: "The token is over its rate limit (`RateLimit-Policy`, as on the data API): `Retry-After` says "
+    "when to try again",
 }
 
 
@@ -52,6 +55,7 @@ async def page_query(
     cursor: Annotated[
         str | None,
         Query(
+            min_length=1,
             max_length=MAX_CURSOR_LENGTH,
             description="`next_cursor` of the previous page. Opaque and signed: a cursor is only valid "
             "for the app it was made for.",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Path, Response
 
 from gateway.apps import service
 from gateway.apps.schemas import AppCreated, AppIn, AppList, AppOut, AppPatch, SecretRotated
@@ -12,14 +12,21 @@ from gateway.apps.validation import AppDraft
 from gateway.db.session import SessionDep
 from gateway.developers.auth import DeveloperDep
 from gateway.errors import PROBLEM_JSON, InvalidInput, field_error
-from gateway.http.content_type import require_json
+from gateway.http.json_body import json_api_router
 from gateway.keys.dependencies import KeyringDep
 
-router = APIRouter(prefix="/developer/v1/apps", tags=["developer"], dependencies=[Depends(require_json)])
+router = json_api_router(prefix="/developer/v1/apps", tags=["developer"])
 
 _AUTH = {401: "Missing, wrong or revoked developer key"}
-_BODY = {400: "Body is not valid JSON", 415: "Body is not JSON"}
+_BODY = {
+    400: "Body is not JSON (`malformed-json`: not UTF-8, not JSON, or nested more than 64 deep), or a value "
+    "holds a character that cannot be stored, such as NUL (`unstorable-value`)",
+    415: "Body is not JSON",
+}
+_ID = {400: "The client_id holds a character that cannot be stored, such as NUL (`unstorable-value`)"}
+_NO_BODY = {415: "A request body that is not JSON (this call takes none)"}
 _MISSING = {404: "No app with this client_id among the caller's apps"}
+ClientId = Annotated[str, Path(min_length=1, description="The app's `client_id`, `gw_app_…`.")]
 _NULLABLE = frozenset({"webhook_url"})
 
 
@@ -51,9 +58,9 @@ async def list_apps(caller: DeveloperDep, session: SessionDep) -> AppList:
     "/{client_id}",
     summary="One of the caller's apps (never its secret)",
     response_model=AppOut,
-    responses=_problems({**_AUTH, **_MISSING}),
+    responses=_problems({**_AUTH, **_ID, **_MISSING}),
 )
-async def get_app(client_id: str, caller: DeveloperDep, session: SessionDep) -> AppOut:
+async def get_app(client_id: ClientId, caller: DeveloperDep, session: SessionDep) -> AppOut:
     return AppOut.of(await service.get_app(session, caller.developer.id, client_id))
 
 
@@ -71,7 +78,9 @@ async def get_app(client_id: str, caller: DeveloperDep, session: SessionDep) -> 
         }
     ),
 )
-async def update_app(client_id: str, body: AppPatch, caller: DeveloperDep, session: SessionDep) -> AppOut:
+async def update_app(
+    client_id: ClientId, body: AppPatch, caller: DeveloperDep, session: SessionDep
+) -> AppOut:
     changes = body.model_dump(include=body.model_fields_set)
     nulls = sorted(name for name, value in changes.items() if value is None and name not in _NULLABLE)
     if nulls:
@@ -87,9 +96,9 @@ async def update_app(client_id: str, body: AppPatch, caller: DeveloperDep, sessi
     summary="Delete an app",
     status_code=204,
     response_class=Response,
-    responses=_problems({**_AUTH, **_MISSING}),
+    responses=_problems({**_AUTH, **_ID, **_MISSING}),
 )
-async def delete_app(client_id: str, caller: DeveloperDep, session: SessionDep) -> Response:
+async def delete_app(client_id: ClientId, caller: DeveloperDep, session: SessionDep) -> Response:
     await service.delete_app(session, caller.developer.id, client_id)
     return Response(status_code=204)
 
@@ -105,11 +114,17 @@ async def delete_app(client_id: str, caller: DeveloperDep, session: SessionDep) 
     status_code=201,
     response_model=SecretRotated,
     responses=_problems(
-        {**_AUTH, **_MISSING, 409: "A public client has no secret; or a concurrent rotation"}
+        {
+            **_AUTH,
+            **_ID,
+            **_MISSING,
+            **_NO_BODY,
+            409: "A public client has no secret; or a concurrent rotation",
+        }
     ),
 )
 async def rotate_secret(
-    client_id: str, caller: DeveloperDep, session: SessionDep, ring: KeyringDep
+    client_id: ClientId, caller: DeveloperDep, session: SessionDep, ring: KeyringDep
 ) -> SecretRotated:
     app, secret = await service.rotate_secret(session, ring, caller.developer.id, client_id)
     assert app.previous_secret_expires_at is not None

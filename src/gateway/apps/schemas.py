@@ -17,10 +17,12 @@ from gateway.apps.models import (
     AuthMethod,
 )
 
-Url = Annotated[str, StringConstraints(max_length=URL_MAX_LENGTH)]
+# Never empty: an empty name or URL is refused (422), so the schema says so (`minLength: 1`).
+Url = Annotated[str, StringConstraints(min_length=1, max_length=URL_MAX_LENGTH)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH)]
 RedirectUris = Annotated[list[Url], Field(min_length=1, max_length=MAX_REDIRECT_URIS)]
 
-_NAME = "Shown to school admins on the consent page. 1 to 80 characters."
+_NAME = "Shown to school admins on the consent page. 1 to 80 characters, not all spaces (it is trimmed)."
 _DESCRIPTION = "What the app does with the data, shown on the consent page. Up to 1,000 characters."
 _REDIRECT_URIS = (
     "1 to 10 absolute URLs, matched exactly at `/oauth/authorize`: https, or http only on a loopback host "
@@ -51,9 +53,7 @@ _WEBHOOK = (
 class AppIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(max_length=NAME_MAX_LENGTH)] = Field(
-        description=_NAME, examples=["Homework Planner"]
-    )
+    name: Name = Field(description=_NAME, examples=["Homework Planner"])
     description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX_LENGTH)] = Field(
         default="", description=_DESCRIPTION
     )
@@ -73,9 +73,7 @@ class AppPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(max_length=NAME_MAX_LENGTH)] | None = Field(
-        default=None, description=_NAME
-    )
+    name: Name | None = Field(default=None, description=_NAME)
     description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX_LENGTH)] | None = Field(
         default=None, description=_DESCRIPTION
     )

@@ -6,32 +6,35 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Response, Security
+from fastapi import Depends, Header, Path, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway.connector import keys, service
 from gateway.connector.schemas import BatchIn, BatchOut, StatusOut, SyncIn, SyncOut
 from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON
-from gateway.http.content_type import require_json
+from gateway.http.json_body import json_api_router
 from gateway.keys.dependencies import KeyringDep
 from gateway.mis.records import RECORD_MODELS
 from gateway.mis.validation import MAX_BATCH_RECORDS
 from gateway.schools.models import School
 
-router = APIRouter(prefix="/connector/v1", tags=["connector"], dependencies=[Depends(require_json)])
+router = json_api_router(prefix="/connector/v1", tags=["connector"])
 
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    status: {"description": text, "content": {PROBLEM_JSON: {}}}
-    for status, text in {
-        401: "Missing, wrong or revoked connector key",
-        404: "Unknown resource or sync",
-        409: "Idempotency-Key reused for a different batch, or sync already complete",
-        413: f"More than {MAX_BATCH_RECORDS:,} records, or a body over the size limit",
-        415: "Body is not JSON",
-        422: "Invalid records: each listed by JSON pointer; nothing was written",
-    }.items()
+_TEXTS = {
+    400: "Body is not JSON (`malformed-json`: not UTF-8, not JSON, or nested more than 64 deep), or a value "
+    "holds a character that cannot be stored, such as NUL (`unstorable-value`); nothing was written",
+    401: "Missing, wrong or revoked connector key",
+    404: "Unknown resource or sync",
+    409: "Idempotency-Key reused for a different batch, or sync already complete",
+    413: f"More than {MAX_BATCH_RECORDS:,} records, or a body over the size limit",
+    415: "Body is not JSON",
+    422: "Invalid records: each listed by JSON pointer; nothing was written",
 }
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"description": _TEXTS[status], "content": {PROBLEM_JSON: {}}} for status in statuses}
 
 
 connector_key = HTTPBearer(
@@ -64,7 +67,7 @@ def today() -> date:
     "/{resource}/batch",
     summary="Upsert and delete records of one resource, atomically",
     response_model=BatchOut,
-    responses=_PROBLEMS,
+    responses=_problems(400, 401, 404, 409, 413, 415, 422),
 )
 async def post_batch(
     resource: Annotated[
@@ -103,7 +106,11 @@ async def post_batch(
 
 
 @router.post(
-    "/syncs", summary="Start a full sync", status_code=201, response_model=SyncOut, responses=_PROBLEMS
+    "/syncs",
+    summary="Start a full sync",
+    status_code=201,
+    response_model=SyncOut,
+    responses=_problems(400, 401, 404, 415, 422),
 )
 async def start_sync(body: SyncIn, session: SessionDep, school: SchoolDep) -> dict[str, Any]:
     return service.sync_view(await service.start_sync(session, school, body.resources))
@@ -113,7 +120,7 @@ async def start_sync(body: SyncIn, session: SessionDep, school: SchoolDep) -> di
     "/syncs/{sync_id}/complete",
     summary="Complete a full sync: records it did not send are deleted",
     response_model=SyncOut,
-    responses=_PROBLEMS,
+    responses=_problems(401, 404, 409, 415, 422),
 )
 async def complete_sync(sync_id: uuid.UUID, session: SessionDep, school: SchoolDep) -> dict[str, Any]:
     return service.sync_view(await service.complete_sync(session, school, sync_id))
@@ -123,7 +130,7 @@ async def complete_sync(sync_id: uuid.UUID, session: SessionDep, school: SchoolD
     "/status",
     summary="Last sync and record counts per resource",
     response_model=StatusOut,
-    responses=_PROBLEMS,
+    responses=_problems(401),
 )
 async def status(session: SessionDep, school: SchoolDep) -> dict[str, Any]:
     return await service.sync_status(session, school)

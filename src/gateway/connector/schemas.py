@@ -9,10 +9,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
-from gateway.mis.records import RECORD_MODELS
+from gateway.mis.records import RECORD_MODELS, RecordId
 
 RECORD_SCHEMA_NAMES = [model.__name__ for model in RECORD_MODELS.values()]
 
@@ -37,7 +37,13 @@ class BatchIn(BaseModel):
             "items": {"oneOf": [{"$ref": f"#/components/schemas/{n}"} for n in RECORD_SCHEMA_NAMES]}
         },
     )
-    delete: list[Any] = Field(default_factory=list, description="Ids of records to delete (tombstoned).")
+    # Typed `Any` so each bad id is reported by index with the records' errors (`mis.validation`); the
+    # schema says what an id is.
+    delete: list[Any] = Field(
+        default_factory=list,
+        description="Ids of records to delete (tombstoned).",
+        json_schema_extra={"items": TypeAdapter(RecordId).json_schema()},
+    )
     sync_id: uuid.UUID | None = Field(
         default=None, description="The full sync this batch belongs to, if any."
     )
@@ -52,7 +58,13 @@ class BatchOut(BaseModel):
 
 
 class SyncIn(BaseModel):
-    resources: list[str] = Field(min_length=1, max_length=20, description="Resources this full sync covers.")
+    # Checked against the catalogue by the service (404 for an unknown one); the schema lists them.
+    resources: list[str] = Field(
+        min_length=1,
+        max_length=20,
+        description="Resources this full sync covers, each once.",
+        json_schema_extra={"items": {"type": "string", "enum": list[JsonValue](sorted(RECORD_MODELS))}},
+    )
 
 
 class SyncOut(BaseModel):

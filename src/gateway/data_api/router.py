@@ -42,6 +42,7 @@ Limit = Annotated[
 Cursor = Annotated[
     str | None,
     Query(
+        min_length=1,
         max_length=MAX_CURSOR_LENGTH,
         description='`next_cursor` of the previous page (or the `Link: rel="next"` URL). Opaque and '
         "signed: a cursor is only valid for the endpoint, query, school and grant it was made for.",

@@ -9,20 +9,25 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from gateway.db.session import SessionDep
 from gateway.developers import service
 from gateway.developers.auth import DeveloperDep
 from gateway.errors import PROBLEM_JSON
-from gateway.http.content_type import require_json
+from gateway.http.json_body import json_api_router
 from gateway.keys.dependencies import KeyringDep
 
-router = APIRouter(prefix="/developer/v1", tags=["developer"], dependencies=[Depends(require_json)])
+router = json_api_router(prefix="/developer/v1", tags=["developer"])
 
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing, wrong or revoked developer key", "content": {PROBLEM_JSON: {}}}
+}
+_NO_BODY: dict[int | str, dict[str, Any]] = {
+    415: {
+        "description": "A request body that is not JSON (this call takes none)",
+        "content": {PROBLEM_JSON: {}},
+    }
 }
 
 
@@ -59,7 +64,7 @@ async def me(caller: DeveloperDep) -> DeveloperOut:
     ),
     status_code=201,
     response_model=KeyRotated,
-    responses=_PROBLEMS,
+    responses={**_PROBLEMS, **_NO_BODY},
 )
 async def rotate(caller: DeveloperDep, session: SessionDep, ring: KeyringDep) -> KeyRotated:
     row, key = await service.rotate_key(session, ring, caller)

@@ -11,12 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from gateway.db.unstorable import UnstorableValue
 from gateway.errors import (
@@ -52,8 +55,12 @@ async def _on_problem(request: Request, exc: Exception) -> Response:
 async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     raw = exc.errors()
-    if any(error.get("type") == "json_invalid" for error in raw):
-        return render(MalformedJson("The request body is not valid JSON."))
+    invalid = next((error for error in raw if error.get("type") == "json_invalid"), None)
+    if invalid is not None:
+        # The parser's own reason (`http.json_body`, `json`): fixed text and a position, never the body.
+        reason = invalid.get("ctx", {}).get("error")
+        detail = "The request body is not valid JSON" + (f": {reason}." if isinstance(reason, str) else ".")
+        return render(MalformedJson(detail))
     return render(InvalidInput("The request has invalid fields.", errors=validation_errors(raw)))
 
 
@@ -75,6 +82,37 @@ def framework_error(
     return problem_response(status=status, title=title, detail=detail, headers=headers)
 
 
+# The methods a 405 may name: every method some route of ours takes (CONNECT and TRACE none do).
+ALLOW_CANDIDATES: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method a route accepts at this request's path, in `ALLOW_CANDIDATES` order.
+
+    Routes that share a path but not a method are separate routes, and the 405 Starlette raises names only
+    the first of them; RFC 9110 §15.5.6 wants them all. Each method is tried against the app's routes (a
+    fresh scope, so the request's own is untouched). Mounts (static files) accept any method at matching
+    time and are left out: their own 405 carries their Allow.
+    """
+    scope = request.scope
+    allowed = []
+    for method in ALLOW_CANDIDATES:
+        probe: Scope = {
+            "type": "http",
+            "method": method,
+            "path": scope["path"],
+            "root_path": scope.get("app_root_path", scope.get("root_path", "")),  # as the app was served
+            "headers": [],
+            "query_string": b"",
+        }
+        if any(
+            not isinstance(route, Mount) and route.matches(probe)[0] is Match.FULL
+            for route in request.app.router.routes
+        ):
+            allowed.append(method)
+    return allowed
+
+
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
@@ -84,7 +122,11 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
         405: "This URL does not accept that method.",
         413: "The request body is larger than this endpoint accepts.",
     }.get(status, phrase)
-    return framework_error(request.url.path, status=status, title=phrase, detail=detail, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if status == 405 and (methods := allowed_methods(request)):
+        headers = {name: value for name, value in headers.items() if name.lower() != "allow"}
+        headers["allow"] = ", ".join(methods)
+    return framework_error(request.url.path, status=status, title=phrase, detail=detail, headers=headers)
 
 
 def unexpected_error(path: str, exc: Exception) -> JSONResponse:

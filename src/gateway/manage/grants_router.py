@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Path, Query
 
 from gateway.consent import choices, grants
 from gateway.consent.grants import MAX_PAGE, GrantPosition, GrantView
@@ -21,13 +21,13 @@ from gateway.consent.rules import Narrowing
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON, InvalidInput, field_error
-from gateway.http.content_type import require_json
 from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
+from gateway.http.json_body import json_api_router
 from gateway.keys.dependencies import KeyringDep
 from gateway.manage.auth import PrincipalDep
 from gateway.manage.grants_schemas import GrantList, GrantOut, NarrowIn, grant_out, summary_out
 
-router = APIRouter(prefix="/manage/v1/grants", tags=["manage"], dependencies=[Depends(require_json)])
+router = json_api_router(prefix="/manage/v1/grants", tags=["manage"])
 
 _AUTH = {401: "Missing, wrong or revoked school API key, or no fully signed-in admin session"}
 _CSRF = {403: "Session cookie without a matching `X-CSRF-Token` header"}
@@ -77,6 +77,7 @@ async def list_grants(
     cursor: Annotated[
         str | None,
         Query(
+            min_length=1,
             max_length=MAX_CURSOR_LENGTH,
             description="`next_cursor` of the page before. Opaque and signed: a cursor is only valid for "
             "the school and `state` it was made for.",
@@ -131,7 +132,7 @@ async def read_grant(
             **_CSRF,
             **_MISSING,
             **_ENDED,
-            400: "Body is not valid JSON",
+            400: "Body is not JSON (`malformed-json`: not UTF-8, not JSON, or nested more than 64 deep)",
             415: "Body is not JSON",
             422: "Malformed body or id, or not a narrowing (`narrowing-refused`, each reason with a pointer)",
         }
@@ -160,7 +161,16 @@ async def narrow_grant(
         "The app must go through consent again to reconnect. Recorded as `grant.revoked`. No body."
     ),
     response_model=GrantOut,
-    responses=_problems({**_AUTH, **_CSRF, **_MISSING, **_ID, 409: "The grant is already revoked"}),
+    responses=_problems(
+        {
+            **_AUTH,
+            **_CSRF,
+            **_MISSING,
+            **_ID,
+            409: "The grant is already revoked",
+            415: "A request body that is not JSON (this call takes none)",
+        }
+    ),
 )
 async def revoke_grant(
     grant_id: GrantId, session: SessionDep, ring: KeyringDep, principal: PrincipalDep

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import Path, Response
 
 from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON
-from gateway.http.content_type import require_json
+from gateway.http.json_body import json_api_router
 from gateway.keys.dependencies import KeyringDep
 from gateway.manage import api_keys
 from gateway.manage.auth import PrincipalDep
 from gateway.manage.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyList, ApiKeyOut
 
-router = APIRouter(prefix="/manage/v1", tags=["manage"], dependencies=[Depends(require_json)])
+router = json_api_router(prefix="/manage/v1", tags=["manage"])
 
 
 _AUTH = {401: "Missing, wrong or revoked school API key, or no fully signed-in admin session"}
@@ -43,7 +43,7 @@ Prefix = Annotated[
         {
             **_AUTH,
             **_CSRF,
-            400: "Body is not valid JSON",
+            400: "Body is not JSON (`malformed-json`: not UTF-8, not JSON, or nested more than 64 deep)",
             415: "Body is not JSON",
             422: "Invalid name: 1 to 80 characters, no control characters",
         }

@@ -68,7 +68,8 @@ class TokenForm(BaseModel):
 
 
 class TokenTargetForm(BaseModel):
-    token: str = Field(description="The access token or refresh token.")
+    # An empty value counts as omitted (`oauth.forms`), so an empty token is refused like a missing one.
+    token: str = Field(min_length=1, description="The access token or refresh token.")
     token_type_hint: str | None = Field(
         None,
         description="Optional: `access_token` or `refresh_token`. Not needed (our tokens are told apart by "
