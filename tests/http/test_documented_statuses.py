@@ -132,7 +132,9 @@ def requests_for(
         ]
     json_body = "application/json" in operation.get("requestBody", {}).get("content", {})
     if json_body:
-        nul = json.dumps(NUL_BODIES[(method.upper(), path)]).encode()
+        example = NUL_BODIES.get((method.upper(), path))
+        assert example is not None, f"a new JSON body operation: add {method.upper()} {path} to NUL_BODIES"
+        nul = json.dumps(example).encode()
         cases += [
             ("a body holding NUL", url(), nul, {"content-type": "application/json"}),
             ("a body that is not UTF-8", url(), b'{"name": "\xff"}', {"content-type": "application/json"}),
