@@ -111,9 +111,12 @@ def create_app(
         )
         if mail_worker is not None:
             mail_worker.start()
-        # The periodic jobs (the purge of expired rows): every process polls, one run per interval acts.
+        # The periodic jobs (the purge of expired rows, the daily audit checkpoints): every process polls,
+        # one run per interval acts.
         app.state.job_runner = (
-            JobRunner(app.state.database.sessionmaker, scheduled_jobs(settings)) if owned else None
+            JobRunner(app.state.database.sessionmaker, scheduled_jobs(settings, app.state.master_key))
+            if owned
+            else None
         )
         if app.state.job_runner is not None:
             app.state.job_runner.start()

@@ -3,7 +3,7 @@
 from gateway.access_log.models import DataAccess
 from gateway.accounts.models import AccountLink, Admin, AdminSession, RecoveryCode, ResetRequest
 from gateway.apps.models import App
-from gateway.audit.models import AuditEvent
+from gateway.audit.models import AuditCheckpoint, AuditEvent
 from gateway.connector.models import ConnectorKey
 from gateway.consent.models import AuthorizationRequest, Grant, SensitiveApproval
 from gateway.data_api.models import AudienceSnapshot
@@ -25,6 +25,7 @@ __all__ = [
     "AdminSession",
     "App",
     "AudienceSnapshot",
+    "AuditCheckpoint",
     "AuditEvent",
     "AuthorizationCode",
     "AuthorizationRequest",

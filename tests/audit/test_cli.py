@@ -113,7 +113,15 @@ async def test_verify_from_the_command_line(tmp_path: Path) -> None:
         assert json.loads(one.stdout) == {
             "ok": True,
             "schools": [
-                {"school_id": school["id"], "urn": "830001", "ok": True, "events_checked": 3, "broken": None}
+                {
+                    "school_id": school["id"],
+                    "urn": "830001",
+                    "ok": True,
+                    "events_checked": 3,
+                    "broken": None,
+                    "checkpoint": None,
+                    "checkpoint_fault": None,
+                }
             ],
         }
 

@@ -33,6 +33,7 @@ def test_event_types_cover_spec_section_4() -> None:
         "EXPORT",
         "PURGE",
         "KEY_ROTATION",
+        "AUDIT_EXPORTED",
     }
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.db.base import utcnow
+from gateway.jobs.checkpoints import checkpoint_job
 from gateway.jobs.election import Outcome, run_if_due
 from gateway.jobs.job import Job
 from gateway.jobs.purge import purge_expired, purge_job
@@ -39,4 +40,8 @@ async def test_the_purge_deletes_exactly_the_expired_rows_of_each_table(
 
 def test_the_gateway_schedules_the_purge_at_the_configured_interval(settings: Settings) -> None:
     configured = settings.model_copy(update={"purge_interval_seconds": 120})
-    assert scheduled_jobs(configured) == [purge_job(timedelta(seconds=120))]
+    master_key = b"k" * 32
+    assert scheduled_jobs(configured, master_key) == [
+        purge_job(timedelta(seconds=120)),
+        checkpoint_job(master_key, configured.issuer),
+    ]

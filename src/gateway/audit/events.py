@@ -32,6 +32,7 @@ class EventType(StrEnum):
     EXPORT = "data.exported"
     PURGE = "data.purged"
     KEY_ROTATION = "keys.rotated"
+    AUDIT_EXPORTED = "audit.exported"  # the school exported this log (`audit.router`); inside the export
 
 
 # Who acted, as an opaque reference: a kind and an id, never an email address or a person's name.

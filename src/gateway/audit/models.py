@@ -24,7 +24,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint, event
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
@@ -62,6 +62,26 @@ class AuditEvent(Base):
             prev_hash=self.prev_hash,
             hash=self.hash,
         )
+
+
+class AuditCheckpoint(Base):
+    """A signed checkpoint of one school's chain head (`audit.checkpoints`), made daily and on demand.
+
+    `token` is the JWS; `seq`, `hash` and `signed_at` repeat its claims for queries; `public_jwk` is the
+    key that signed it (signing keys are deleted minutes after rotation; the kid is its thumbprint).
+    """
+
+    __tablename__ = "audit_checkpoints"
+    __table_args__ = (Index("ix_audit_checkpoints_school_id_seq", "school_id", "seq"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime]
+    kid: Mapped[str] = mapped_column(String(64))
+    public_jwk: Mapped[str] = mapped_column(Text)
+    token: Mapped[str] = mapped_column(Text)
 
 
 def hashed_fields(

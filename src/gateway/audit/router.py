@@ -1,4 +1,4 @@
-"""`GET /manage/v1/audit-log`: the school reads its own authorisation log, chain fields included (SPEC §4).
+"""`GET /manage/v1/audit-log` (+ `/export`): the school reads and exports its own authorisation log (SPEC §4).
 
 School API key or admin session (`current_school_principal`); only the principal's school's chain is ever
 read, and a page cursor is bound to that school and to the query it was made for.
@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from gateway.audit.checkpoints import head_checkpoint
 from gateway.audit.events import EventType
+from gateway.audit.export_file import checkpoint_line, event_line
 from gateway.audit.models import AuditEvent
-from gateway.audit.service import EventFilter, find_events
-from gateway.db.session import SessionDep
+from gateway.audit.repository import AuditLog
+from gateway.audit.service import EventFilter, find_events, record_event
+from gateway.db.base import utcnow
+from gateway.db.session import Database, SessionDep
 from gateway.errors import PROBLEM_JSON, BadRequest, field_error
 from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
 from gateway.http.query import query_allowlist
 from gateway.keys.dependencies import KeyringDep
+from gateway.keys.signing import active_signing_key as active_key
 from gateway.manage.auth import PrincipalDep
 
 router = APIRouter(prefix="/manage/v1", tags=["manage"])
@@ -29,6 +36,8 @@ router = APIRouter(prefix="/manage/v1", tags=["manage"])
 DEFAULT_LIMIT: Final = 100
 MAX_LIMIT: Final = 1000
 CURSOR_KIND: Final = "audit-log"
+JSON_LINES: Final = "application/jsonl"
+EXPORT_PAGE: Final = 1000  # events read per query while streaming an export
 
 _AUTH_FAILED = "Missing, wrong or revoked school API key, or no fully signed-in admin session"
 
@@ -144,3 +153,77 @@ async def list_audit_log(
         next_cursor = seal_cursor(key, {"b": rows[-1].seq}, kind=CURSOR_KIND, **made_for)
         response.headers["link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
     return AuditLogPage(events=[as_listed(row) for row in rows], next_cursor=next_cursor)
+
+
+async def _export_lines(
+    database: Database, school_id: uuid.UUID, through_seq: int, checkpoint: str
+) -> AsyncIterator[bytes]:
+    """Events 1 to `through_seq`, then the checkpoint, read page by page in a session of their own (the
+    request's session has committed the export's event by the time the body is sent)."""
+    async with database.sessionmaker() as session:
+        log = AuditLog(session, school_id)
+        after = 0
+        while after < through_seq:
+            rows = await log.events(after_seq=after, limit=min(EXPORT_PAGE, through_seq - after))
+            if not rows:
+                break
+            for row in rows:
+                yield event_line(row)
+            after = rows[-1].seq
+    yield checkpoint_line(checkpoint)
+
+
+@router.get(
+    "/audit-log/export",
+    summary="The whole authorisation log as JSON Lines, ending with a signed checkpoint",
+    description=(
+        "Streams every event of the school's chain, oldest first, one JSON object per line with exactly the "
+        "fields its hash covers (`id`, `school_id`, `seq`, `event_type`, `actor`, `occurred_at`, `details` "
+        "as its stored canonical JSON text) and `prev_hash`, `hash`; the last line is "
+        '`{"checkpoint": "<JWS>"}`, an ES256 JWS (`typ: audit-checkpoint+jwt`, `kid` of a key in '
+        "`/.well-known/jwks.json`) over `school_id`, the last `seq`, its `hash`, `iss` and `iat`. The "
+        "export is itself recorded first, as an `audit.exported` event, so it is the last event line and "
+        "the checkpoint covers it. Keep the file with a copy of the JWKS taken at the same time: "
+        "`gateway audit verify --file EXPORT.jsonl --jwks jwks.json` then shows offline that no line was "
+        "altered, removed, reordered or added."
+    ),
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "JSON Lines: the events, then the checkpoint line",
+            "content": {JSON_LINES: {"schema": {"type": "string"}}},
+        },
+        **{
+            status: {"description": text, "content": {PROBLEM_JSON: {}}}
+            for status, text in {
+                400: "A query parameter (this endpoint takes none)",
+                401: _AUTH_FAILED,
+            }.items()
+        },
+    },
+)
+async def export_audit_log(
+    principal: PrincipalDep,
+    _query: Annotated[None, Depends(query_allowlist())],
+    session: SessionDep,
+    ring: KeyringDep,
+    request: Request,
+) -> StreamingResponse:
+    event = await record_event(
+        session,
+        school_id=principal.school_id,
+        event_type=EventType.AUDIT_EXPORTED,
+        actor=principal.actor,
+        details={"format": "jsonl"},
+    )
+    key = await active_key(session, ring.master_key)
+    seq, _head, checkpoint = await head_checkpoint(
+        session, key, issuer=request.app.state.settings.issuer, school_id=principal.school_id, now=utcnow()
+    )
+    assert seq == event.seq, "the school's row is locked until commit: nothing can follow the export"
+    filename = f"audit-log-{principal.school_id}-{seq}.jsonl"
+    return StreamingResponse(
+        _export_lines(request.app.state.database, principal.school_id, seq, checkpoint),
+        media_type=JSON_LINES,
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.chain import GENESIS_HASH, BrokenLink, ChainVerifier, event_hash
+from gateway.audit.checkpoints import Checkpoint, CheckpointInvalid, last_checkpoint, verify_stored
 from gateway.audit.details import encode_details
 from gateway.audit.events import EventType, check_actor
 from gateway.audit.models import AuditEvent, hashed_fields
@@ -29,16 +30,28 @@ class UnreadableEvent(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class CheckpointFault:
+    """The live chain does not reproduce its last signed checkpoint: events were cut off or changed at
+    `seq` (or the checkpoint itself is not valid, then `seq` is None)."""
+
+    seq: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChainReport:
-    """One school's verification: how many events were checked and the first broken one, if any."""
+    """One school's verification: how many events were checked, the first broken one, and how the chain
+    compares with the school's last signed checkpoint (None: no checkpoint yet)."""
 
     school_id: uuid.UUID
     events_checked: int
     broken: BrokenLink | None
+    checkpoint: Checkpoint | None = None
+    checkpoint_fault: CheckpointFault | None = None
 
     @property
     def ok(self) -> bool:
-        return self.broken is None
+        return self.broken is None and self.checkpoint_fault is None
 
 
 async def record_event(
@@ -147,9 +160,20 @@ async def verify(session: AsyncSession, school_id: uuid.UUID | None = None) -> l
 
 
 async def _verify_school(session: AsyncSession, school_id: uuid.UUID) -> ChainReport:
-    """Page through the log by seq so memory stays flat however long it is."""
+    """Page through the log by seq so memory stays flat however long it is, then hold the chain against
+    the school's last signed checkpoint: its seq must still be there, with the hash the checkpoint names."""
+    stored = await last_checkpoint(session, school_id)
+    checkpoint: Checkpoint | None = None
+    if stored is not None:
+        try:
+            checkpoint = verify_stored(stored)
+        except CheckpointInvalid as exc:
+            fault = CheckpointFault(None, f"its last checkpoint (seq {stored.seq}) is not valid: {exc}")
+            return ChainReport(school_id, 0, None, None, fault)
     log = AuditLog(session, school_id)
     verifier = ChainVerifier()
+    last_seq = 0
+    hash_at_checkpoint: str | None = None
     after_seq: int | None = None
     while verifier.broken is None:
         try:
@@ -162,7 +186,29 @@ async def _verify_school(session: AsyncSession, school_id: uuid.UUID) -> ChainRe
         for link in links:
             if verifier.check(link) is not None:
                 break
+            last_seq = link.seq
+            if checkpoint is not None and link.seq == checkpoint.seq:
+                hash_at_checkpoint = link.hash
         if len(links) < VERIFY_PAGE:
             break
         after_seq = links[-1].seq
-    return ChainReport(school_id=school_id, events_checked=verifier.checked, broken=verifier.broken)
+    mismatch = None
+    if verifier.broken is None and checkpoint is not None:
+        mismatch = _against_checkpoint(checkpoint, last_seq, hash_at_checkpoint)
+    return ChainReport(school_id, verifier.checked, verifier.broken, checkpoint, mismatch)
+
+
+def _against_checkpoint(checkpoint: Checkpoint, last_seq: int, hash_at: str | None) -> CheckpointFault | None:
+    signed = checkpoint.signed_at.isoformat().replace("+00:00", "Z")
+    if last_seq < checkpoint.seq:
+        return CheckpointFault(
+            last_seq + 1,
+            f"the chain ends at seq {last_seq} but the checkpoint signed {signed} names seq "
+            f"{checkpoint.seq}: events {last_seq + 1} to {checkpoint.seq} are missing",
+        )
+    if checkpoint.seq > 0 and hash_at != checkpoint.hash:
+        return CheckpointFault(
+            checkpoint.seq,
+            f"its hash is not the one the checkpoint signed {signed} names: events up to it were changed",
+        )
+    return None
