@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from gateway.app import create_app
 from gateway.auth.passwords import CHEAP_TEST_PARAMETERS, PasswordHashing
+from gateway.consent.receipts import bind_signer
 from gateway.db import migrations
 from gateway.db.engine import create_engine
 from gateway.db.session import Database
@@ -124,8 +125,12 @@ def test_database(engine: AsyncEngine, connection: AsyncConnection) -> Database:
 
 
 @pytest.fixture
-async def session(test_database: Database) -> AsyncIterator[AsyncSession]:
+async def session(
+    test_database: Database, settings: Settings, keyring: Keyring
+) -> AsyncIterator[AsyncSession]:
+    """Bound like a request's session, so grant decisions made in it sign their consent receipts."""
     async with test_database.sessionmaker() as session:
+        bind_signer(session, keyring, settings.issuer)
         yield session
 
 

@@ -5,7 +5,7 @@ from gateway.accounts.models import AccountLink, Admin, AdminSession, RecoveryCo
 from gateway.apps.models import App
 from gateway.audit.models import AuditCheckpoint, AuditEvent
 from gateway.connector.models import ConnectorKey
-from gateway.consent.models import AuthorizationRequest, Grant, SensitiveApproval
+from gateway.consent.models import AuthorizationRequest, ConsentReceipt, Grant, SensitiveApproval
 from gateway.data_api.models import AudienceSnapshot
 from gateway.db.base import Base
 from gateway.developers.models import Developer, DeveloperKey
@@ -32,6 +32,7 @@ __all__ = [
     "Base",
     "ConnectorBatch",
     "ConnectorKey",
+    "ConsentReceipt",
     "DataAccess",
     "Developer",
     "DeveloperKey",

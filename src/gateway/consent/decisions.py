@@ -3,7 +3,8 @@
 `load` gathers what the consent page shows (and the first time, records the request in the school's
 log); `consent.rules.check` says what is wrong with a decision; `approve` creates or widens the grant
 (incremental consent: scopes the live grant holds stay granted and are not asked again) and issues a
-code; `deny` ends the request with `access_denied`. Every decision is an event in the school's log.
+code; `deny` ends the request with `access_denied`. Every decision is an event in the school's log, and
+an approval also yields a signed consent receipt (`consent.receipts`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from gateway.audit.service import record_event
 from gateway.consent.audience import Audience
 from gateway.consent.choices import group_choices, student_choices
 from gateway.consent.models import AuthorizationRequest, Grant, SensitiveApproval
+from gateway.consent.receipts import ReceiptDecision, record_receipt
 from gateway.consent.repository import live_grant
 from gateway.consent.requests import RequestGone, complete, denied_location, redirect_location
 from gateway.consent.rules import ConsentView, Decision, required_scopes
@@ -112,7 +114,7 @@ async def approve(
     audience = Audience.chosen(
         decision.groups if decision.audience_kind == "groups" else None, decision.exclude
     )
-    grant = await _widen(session, view, expand(added), audience, now)
+    grant, created = await _widen(session, view, expand(added), audience, now)
     for scope in sort_scopes(added):
         if CATALOGUE[scope].sensitive:
             await session.merge(
@@ -134,6 +136,13 @@ async def approve(
         },
         occurred_at=now,
     )
+    await record_receipt(
+        session,
+        grant,
+        ReceiptDecision.APPROVED if created else ReceiptDecision.WIDENED,
+        actor=events.admin(view.admin.id),
+        now=now,
+    )
     code = await issue_code(
         session,
         app_id=view.app.id,
@@ -151,8 +160,8 @@ async def approve(
 
 async def _widen(
     session: AsyncSession, view: ConsentView, added: frozenset[str], audience: Audience, now: datetime
-) -> Grant:
-    """The live grant with `added` scopes and the new audience, or a new grant if there is none.
+) -> tuple[Grant, bool]:
+    """The live grant with `added` scopes and the new audience, or a new grant if there is none (True).
 
     Two admins approving at once: the partial unique index lets one insert win; the other widens it.
     """
@@ -168,7 +177,7 @@ async def _widen(
                 )
                 grant.audience_json = audience.stored_json()
                 session.add(grant)
-            return grant
+            return grant, True
         except IntegrityError:
             grant = await live_grant(session, view.school.id, view.app.id)
             if grant is None:
@@ -178,7 +187,7 @@ async def _widen(
     grant.approved_by = view.admin.id
     grant.updated_at = now
     await session.flush()
-    return grant
+    return grant, False
 
 
 async def deny(session: AsyncSession, view: ConsentView, *, issuer: str, now: datetime) -> str:

@@ -8,7 +8,8 @@
 - **Revoke**: `revoke_grant` ends the grant and its refresh tokens; access tokens die at their next use.
 
 Both changes take effect on the very next request: the bearer check loads the live grant every time and
-intersects the token's scopes with the grant's. Each is an event in the school's authorisation log.
+intersects the token's scopes with the grant's. Each is an event in the school's authorisation log and
+yields a signed consent receipt (`consent.receipts`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from gateway.audit.service import record_event
 from gateway.consent.audience import Audience
 from gateway.consent.choices import group_choices, student_choices
 from gateway.consent.models import Grant, SensitiveApproval
+from gateway.consent.receipts import ReceiptDecision, record_receipt
 from gateway.consent.repository import GrantNotFound, GrantState, SchoolGrants, end_grant, is_revoked
 from gateway.consent.rules import Narrowing, plan_narrowing, required_scopes
 from gateway.developers.models import Developer
@@ -59,7 +61,10 @@ async def revoke_grant(
     event_type: EventType = EventType.GRANT_REVOKED,
     now: datetime,
 ) -> bool:
-    """End `grant` (guarded: False if it was already ended) and every refresh token issued under it."""
+    """End `grant` (guarded: False if it was already ended) and every refresh token issued under it.
+
+    Every ending goes through here, so each yields its receipt: `disconnected` when the app ended it
+    (`app.disconnected`), else `revoked`."""
     if not await end_grant(session, grant, actor=actor, now=now):
         return False
     await revoke_for_grant(session, grant.id, now=now)
@@ -72,6 +77,10 @@ async def revoke_grant(
         details={"grant_id": str(grant.id), "app_id": str(grant.app_id)},
         occurred_at=now,
     )
+    decision = (
+        ReceiptDecision.DISCONNECTED if event_type == EventType.APP_DISCONNECTED else ReceiptDecision.REVOKED
+    )
+    await record_receipt(session, grant, decision, actor=actor, now=now)
     return True
 
 
@@ -217,6 +226,7 @@ async def narrow(
         },
         occurred_at=now,
     )
+    await record_receipt(session, grant, ReceiptDecision.NARROWED, actor=actor, now=now)
     return await read_grant(session, school_id, grant.id, now=now)
 
 

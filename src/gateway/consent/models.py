@@ -1,4 +1,5 @@
-"""What consent stores (SPEC §3.2, §3.3): pending authorization requests, grants, sensitive approvals.
+"""What consent stores (SPEC §3.2, §3.3, §3.6): pending authorization requests, grants, sensitive approvals,
+signed consent receipts.
 
 Scopes are space-separated and sorted; a grant's audience is JSON text with one spelling per audience.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, Timestamped, utcnow
@@ -79,3 +80,24 @@ class SensitiveApproval(Base):
     scope: Mapped[str] = mapped_column(String(40), primary_key=True)
     admin_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("admins.id", ondelete="SET NULL"))
     approved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsentReceipt(Base):
+    """One grant decision's signed receipt (`consent.receipts`): `seq` counts the grant's receipts from 1,
+    `hash` is the SHA-256 of `jws`, which the grant's next receipt names as its `prev_hash`."""
+
+    __tablename__ = "consent_receipts"
+    __table_args__ = (
+        UniqueConstraint("grant_id", "seq"),
+        Index("ix_consent_receipts_app_created", "app_id", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    grant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"))
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    app_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(20))
+    jws: Mapped[str] = mapped_column(Text)
+    hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

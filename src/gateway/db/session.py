@@ -12,6 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from gateway.db.engine import create_engine
 from gateway.settings import Settings
 
+# What a request's session carries for the services that sign in its transaction (`consent.receipts`):
+# the process's keyring and the issuer. Set by `request_session`; a session made elsewhere (the CLI, a
+# test) is given them with `consent.receipts.bind_signer`.
+KEYRING_INFO = "gateway.keyring"
+ISSUER_INFO = "gateway.issuer"
+
 
 class Database:
     """Owns the engine and the session factory for one process."""
@@ -47,6 +53,8 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """Services `flush()`; only this dependency commits, before the response is sent."""
     database: Database = request.app.state.database
     async with transaction(database) as session:
+        session.info[KEYRING_INFO] = request.app.state.keyring
+        session.info[ISSUER_INFO] = request.app.state.settings.issuer
         yield session
 
 
