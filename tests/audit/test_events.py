@@ -33,6 +33,13 @@ def test_event_types_cover_spec_section_4() -> None:
         "EXPORT",
         "PURGE",
         "KEY_ROTATION",
+        "SCHOOL_CREATED",
+        "SCHOOL_SETTINGS_CHANGED",
+        "ADMIN_ADDED",
+        "ADMIN_DISABLED",
+        "CONNECTOR_KEY_CREATED",
+        "CONNECTOR_KEY_REVOKED",
+        "APP_DELETED",
         "AUDIT_EXPORTED",
     }
 

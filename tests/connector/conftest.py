@@ -42,13 +42,13 @@ async def other_school(session: AsyncSession) -> School:
 
 @pytest.fixture
 async def token(session: AsyncSession, keyring: Keyring, school: School) -> str:
-    _row, token = await keys.create_key(session, keyring, school.id)
+    _row, token = await keys.create_key(session, keyring, school.id, actor="operator")
     await session.commit()
     return token
 
 
 @pytest.fixture
 async def other_token(session: AsyncSession, keyring: Keyring, other_school: School) -> str:
-    _row, token = await keys.create_key(session, keyring, other_school.id)
+    _row, token = await keys.create_key(session, keyring, other_school.id, actor="operator")
     await session.commit()
     return token

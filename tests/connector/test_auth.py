@@ -53,7 +53,7 @@ async def test_revoked_key(
     ok = await client.post(URL, json={"upsert": students(1)}, headers={"authorization": f"Bearer {token}"})
     assert ok.status_code == 200
     prefix = token.split("_")[2]
-    await keys.revoke_key(session, prefix)
+    await keys.revoke_key(session, prefix, actor="operator")
     await session.commit()
     refused = await client.post(
         URL, json={"upsert": students(2)}, headers={"authorization": f"Bearer {token}"}

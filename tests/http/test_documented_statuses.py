@@ -69,7 +69,7 @@ async def credentials(session: AsyncSession, keyring: Keyring, settings: Setting
     minted = await issuance.app_access_token(
         session, keyring, issuer=settings.issuer, app=party.app, scopes=["school"], now=utcnow()
     )
-    _row, connector_key = await connector_keys.create_key(session, keyring, party.school.id)
+    _row, connector_key = await connector_keys.create_key(session, keyring, party.school.id, actor="operator")
     await session.commit()
     return Credentials(
         by_scheme={

@@ -97,7 +97,9 @@ async def test_other_kinds_of_gateway_keys_are_refused(
     client: httpx.AsyncClient, account: Account, session: AsyncSession, master_key_b64: str
 ) -> None:
     ring = Keyring(base64.b64decode(master_key_b64))
-    _row, connector_token = await connector_keys.create_key(session, ring, account.school.id)
+    _row, connector_token = await connector_keys.create_key(
+        session, ring, account.school.id, actor="operator"
+    )
     _dev, _key, developer_token = await developers.create_developer(
         session, ring, name="Synthetic Apps Ltd", email="dev@synthetic-apps.example.org"
     )
@@ -195,7 +197,7 @@ async def test_a_signed_out_session_is_401(admin_browser: SignedIn) -> None:
 async def test_a_disabled_admins_session_is_401(
     admin_browser: SignedIn, account: Account, session: AsyncSession
 ) -> None:
-    await disable_admin(session, account.admin)
+    await disable_admin(session, account.admin, actor="operator")
     await session.commit()
     assert_401(await admin_browser.client.get(URL))
 

@@ -80,6 +80,51 @@ async def create_admin(
     return admin, link_url(issuer, LinkPurpose.SETUP, token)
 
 
+async def add_admin(
+    session: AsyncSession, school: School, email: str, *, issuer: str, actor: str
+) -> tuple[Admin, str]:
+    """`create_admin` as an operator (or another admin) does it: an `admin.added` event in the school's log,
+    and when the school already has active admins, a mail to each of them saying who was added, when and
+    by whom, so an admin slipped in is noticed by the people it would be hidden from. No link in it."""
+    existing = await active_admins(session, school)
+    admin, link = await create_admin(session, school, email, issuer=issuer)
+    added_at = utcnow()
+    await record_event(
+        session,
+        school_id=school.id,
+        event_type=EventType.ADMIN_ADDED,
+        actor=actor,
+        details={"admin_id": str(admin.id)},
+        occurred_at=added_at,
+    )
+    by = "the gateway's operator" if actor == events.OPERATOR else "another admin of your school"
+    for colleague in existing:
+        await enqueue(
+            session,
+            to=colleague.email,
+            subject=f"A new admin was added to {school.name}",
+            body=f"{admin.email} was added as an admin of {school.name} on "
+            f"{added_at:%d %B %Y at %H:%M} UTC by {by}.\n\n"
+            "They can approve and revoke apps' access to your school's data once they have set a password. "
+            "If you did not expect this, contact the gateway's operator.\n\n"
+            "The addition is recorded in your school's authorisation log.",
+        )
+    return admin, link
+
+
+async def active_admins(session: AsyncSession, school: School) -> list[Admin]:
+    """The school's admins who have set a password and are not disabled."""
+    return list(
+        await session.scalars(
+            select(Admin)
+            .where(
+                Admin.school_id == school.id, Admin.disabled_at.is_(None), Admin.password_hash.is_not(None)
+            )
+            .order_by(Admin.email)
+        )
+    )
+
+
 async def find_admin(session: AsyncSession, email: str) -> Admin:
     address = lookup_email(email)
     admin = await session.scalar(select(Admin).where(Admin.email == address)) if address else None
@@ -94,10 +139,22 @@ async def list_admins(session: AsyncSession, school: School) -> list[Admin]:
     )
 
 
-async def disable_admin(session: AsyncSession, admin: Admin) -> None:
+async def disable_admin(session: AsyncSession, admin: Admin, *, actor: str) -> None:
+    """End the admin's sessions and refuse their sign-ins; disabling them is an event in their school's log
+    (disabling again changes nothing and records nothing)."""
+    newly = admin.disabled_at is None
     admin.disabled_at = admin.disabled_at or utcnow()
     await end_all_sessions(session, admin)
     await session.flush()
+    if newly:
+        await record_event(
+            session,
+            school_id=admin.school_id,
+            event_type=EventType.ADMIN_DISABLED,
+            actor=actor,
+            details={"admin_id": str(admin.id)},
+            occurred_at=admin.disabled_at,
+        )
 
 
 # --- passwords and links --------------------------------------------------------------------------------

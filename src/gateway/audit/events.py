@@ -31,7 +31,14 @@ class EventType(StrEnum):
     API_KEY_REVOKED = "api_key.revoked"
     EXPORT = "data.exported"
     PURGE = "data.purged"
-    KEY_ROTATION = "keys.rotated"
+    KEY_ROTATION = "keys.rotated"  # in every school's chain: `details.key` is `signing` or `master`
+    SCHOOL_CREATED = "school.created"
+    SCHOOL_SETTINGS_CHANGED = "school.settings_changed"
+    ADMIN_ADDED = "admin.added"
+    ADMIN_DISABLED = "admin.disabled"
+    CONNECTOR_KEY_CREATED = "connector_key.created"
+    CONNECTOR_KEY_REVOKED = "connector_key.revoked"
+    APP_DELETED = "app.deleted"  # after the `grant.revoked` of each of the app's live grants at the school
     AUDIT_EXPORTED = "audit.exported"  # the school exported this log (`audit.router`); inside the export
 
 
@@ -55,6 +62,10 @@ def connector(prefix: str) -> str:
 
 def app(client_id: str) -> str:
     return check_actor(f"app:{client_id}")
+
+
+def developer(developer_id: uuid.UUID) -> str:
+    return f"developer:{developer_id}"
 
 
 def check_actor(actor: str) -> str:

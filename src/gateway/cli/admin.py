@@ -9,14 +9,15 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.accounts import service as accounts
+from gateway.audit import events, rotations
 from gateway.cli.common import CommandFailed, command_settings, emit, fail_cleanly, run_in_transaction
 from gateway.connector import keys as connector_keys
 from gateway.db.base import utcnow
 from gateway.developers import service as developers
 from gateway.keys import signing
 from gateway.keys.envelope import master_key_id
-from gateway.keys.keyring import Keyring, rewrap_all
-from gateway.schools.service import create_school, find_school
+from gateway.keys.keyring import Keyring
+from gateway.schools.service import find_school, open_school, require_totp
 from gateway.settings import decode_master_key
 
 JSON_OPTION = click.option(
@@ -51,8 +52,9 @@ def school_create(
     settings = command_settings()
 
     async def work(session: AsyncSession, _keyring: Keyring) -> dict[str, str]:
-        created = await create_school(
+        created = await open_school(
             session,
+            actor=events.OPERATOR,
             urn=urn,
             name=name,
             la_code=la_code,
@@ -61,7 +63,9 @@ def school_create(
         )
         result = {"id": str(created.id), "urn": created.urn, "name": created.name}
         if admin_email:
-            admin, link = await accounts.create_admin(session, created, admin_email, issuer=settings.issuer)
+            admin, link = await accounts.add_admin(
+                session, created, admin_email, issuer=settings.issuer, actor=events.OPERATOR
+            )
             result |= {"admin_id": str(admin.id), "admin_email": admin.email, "setup_link": link}
         return result
 
@@ -85,7 +89,7 @@ def school_require_totp(school_ref: str, off: bool) -> None:
 
     async def work(session: AsyncSession, _keyring: Keyring) -> str:
         found = await find_school(session, school_ref)
-        found.require_totp = not off
+        await require_totp(session, found, not off, actor=events.OPERATOR)
         return found.name
 
     name = run_in_transaction(settings, work)
@@ -103,12 +107,14 @@ def admin() -> None:
 @JSON_OPTION
 @fail_cleanly
 def admin_add(school_ref: str, email: str, as_json: bool) -> None:
-    """Add an admin to a school; prints their one-time setup link."""
+    """Add an admin to a school; prints their one-time setup link. The school's active admins are told."""
     settings = command_settings()
 
     async def work(session: AsyncSession, _keyring: Keyring) -> dict[str, str]:
         found = await find_school(session, school_ref)
-        created, link = await accounts.create_admin(session, found, email, issuer=settings.issuer)
+        created, link = await accounts.add_admin(
+            session, found, email, issuer=settings.issuer, actor=events.OPERATOR
+        )
         return {"id": str(created.id), "email": created.email, "school_id": str(found.id), "setup_link": link}
 
     created = run_in_transaction(settings, work)
@@ -155,7 +161,8 @@ def admin_disable(email: str) -> None:
     settings = command_settings()
 
     async def work(session: AsyncSession, _keyring: Keyring) -> None:
-        await accounts.disable_admin(session, await accounts.find_admin(session, email))
+        found = await accounts.find_admin(session, email)
+        await accounts.disable_admin(session, found, actor=events.OPERATOR)
 
     run_in_transaction(settings, work)
     click.echo(f"disabled {email.strip().lower()}")
@@ -176,7 +183,7 @@ def connector_create_key(school_ref: str, as_json: bool) -> None:
 
     async def work(session: AsyncSession, keyring: Keyring) -> dict[str, str]:
         found = await find_school(session, school_ref)
-        row, token = await connector_keys.create_key(session, keyring, found.id)
+        row, token = await connector_keys.create_key(session, keyring, found.id, actor=events.OPERATOR)
         return {"school_id": str(found.id), "prefix": row.prefix, "key": token}
 
     created = run_in_transaction(settings, work)
@@ -199,7 +206,7 @@ def connector_revoke_key(prefix: str) -> None:
     settings = command_settings()
 
     async def work(session: AsyncSession, _keyring: Keyring) -> None:
-        await connector_keys.revoke_key(session, prefix)
+        await connector_keys.revoke_key(session, prefix, actor=events.OPERATOR)
 
     run_in_transaction(settings, work)
     click.echo(f"revoked connector key {prefix}")
@@ -255,7 +262,9 @@ def rotate_master(new_key_env: str) -> None:
     async def work(session: AsyncSession, keyring: Keyring) -> tuple[int, int]:
         if keyring.master_key == new_master:
             raise CommandFailed("the new master key is the current one")
-        return await rewrap_all(session, keyring.master_key, new_master)
+        return await rotations.rotate_master_key(
+            session, keyring.master_key, new_master, actor=events.OPERATOR, now=utcnow()
+        )
 
     school_keys, secrets = run_in_transaction(settings, work)
     click.echo(
@@ -310,7 +319,9 @@ def keys_rotate_signing(as_json: bool) -> None:
 
     async def work(session: AsyncSession, keyring: Keyring) -> dict[str, Any]:
         now = utcnow()
-        created = await signing.rotate_signing_key(session, keyring.master_key, now=now)
+        created = await rotations.rotate_signing_key(
+            session, keyring.master_key, actor=events.OPERATOR, now=now
+        )
         published = await signing.published_rows(session, now=now)
         return {
             "kid": created.kid,

@@ -7,6 +7,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.audit.events import EventType
+from gateway.audit.service import record_event
 from gateway.connector.models import ConnectorKey
 from gateway.db.base import utcnow
 from gateway.errors import NotFound, Unauthorized
@@ -18,9 +20,10 @@ BEARER_CHALLENGE = {"www-authenticate": 'Bearer realm="connector"'}
 
 
 async def create_key(
-    session: AsyncSession, keyring: Keyring, school_id: uuid.UUID
+    session: AsyncSession, keyring: Keyring, school_id: uuid.UUID, *, actor: str
 ) -> tuple[ConnectorKey, str]:
-    """Returns the stored row and the key itself, which is never stored or shown again."""
+    """Returns the stored row and the key itself, which is never stored or shown again. The key's creation
+    is a `connector_key.created` event in the school's log, naming the key by its prefix."""
     issued = api_keys.issue(KIND)
     hashing_key = await keyring.secret(session, API_KEY_HASHING_SECRET)
     row = ConnectorKey(
@@ -28,16 +31,33 @@ async def create_key(
     )
     session.add(row)
     await session.flush()
+    await record_event(
+        session,
+        school_id=school_id,
+        event_type=EventType.CONNECTOR_KEY_CREATED,
+        actor=actor,
+        details={"prefix": row.prefix},
+    )
     return row, issued.token
 
 
-async def revoke_key(session: AsyncSession, prefix: str) -> ConnectorKey:
+async def revoke_key(session: AsyncSession, prefix: str, *, actor: str) -> ConnectorKey:
+    """Revoke a key (its next request is refused): a `connector_key.revoked` event; revoking again records
+    nothing."""
     row = await session.scalar(select(ConnectorKey).where(ConnectorKey.prefix == prefix))
     if row is None:
         raise NotFound(f"No connector key with prefix {prefix}.")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         await session.flush()
+        await record_event(
+            session,
+            school_id=row.school_id,
+            event_type=EventType.CONNECTOR_KEY_REVOKED,
+            actor=actor,
+            details={"prefix": prefix},
+            occurred_at=row.revoked_at,
+        )
     return row
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gateway.audit import events
 from gateway.connector import keys as connector_keys
 from gateway.connector.models import ConnectorKey
 from gateway.db.base import utcnow
@@ -18,7 +19,7 @@ from gateway.mis.ingest import apply_batch
 from gateway.mis.synthetic import RESOURCE_ORDER, SyntheticSchool
 from gateway.mis.validation import MAX_BATCH_RECORDS, validate_batch
 from gateway.schools.models import School
-from gateway.schools.service import create_school
+from gateway.schools.service import open_school
 
 PHASES = {"PS": "primary", "SS": "secondary", "AT": "all-through", "16": "sixteen-plus"}
 
@@ -56,8 +57,9 @@ async def load_demo_school(
     async with sessions() as session, session.begin():
         school = await session.scalar(select(School).where(School.urn == details["urn"]))
         if school is None:
-            school = await create_school(
+            school = await open_school(
                 session,
+                actor=events.SYSTEM,
                 urn=details["urn"],
                 name=details["name"],
                 la_code=details["la_code"],
@@ -75,5 +77,5 @@ async def load_demo_school(
             .where(ConnectorKey.school_id == school.id, ConnectorKey.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
-        _row, token = await connector_keys.create_key(session, keyring, school.id)
+        _row, token = await connector_keys.create_key(session, keyring, school.id, actor=events.SYSTEM)
     return LoadedSchool(str(school.id), school.urn, school.name, token, generated.counts())

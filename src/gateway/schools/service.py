@@ -7,6 +7,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.audit.events import EventType
+from gateway.audit.service import record_event
 from gateway.errors import Conflict, NotFound
 from gateway.schools.models import School
 
@@ -22,6 +24,41 @@ async def create_school(
     session.add(school)
     await session.flush()
     return school
+
+
+async def open_school(
+    session: AsyncSession,
+    *,
+    actor: str,
+    urn: str,
+    name: str,
+    la_code: str,
+    establishment_number: str,
+    phase: str,
+) -> School:
+    """A new school whose authorisation log starts with who created it (`school.created`)."""
+    school = await create_school(
+        session, urn=urn, name=name, la_code=la_code, establishment_number=establishment_number, phase=phase
+    )
+    await record_event(
+        session, school_id=school.id, event_type=EventType.SCHOOL_CREATED, actor=actor, details={"urn": urn}
+    )
+    return school
+
+
+async def require_totp(session: AsyncSession, school: School, required: bool, *, actor: str) -> None:
+    """Require (or stop requiring) a second factor of every admin; a change is an event in the log."""
+    if school.require_totp == required:
+        return
+    school.require_totp = required
+    await session.flush()
+    await record_event(
+        session,
+        school_id=school.id,
+        event_type=EventType.SCHOOL_SETTINGS_CHANGED,
+        actor=actor,
+        details={"require_totp": required},
+    )
 
 
 async def find_school(session: AsyncSession, reference: str) -> School:
