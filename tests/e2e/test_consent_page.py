@@ -99,12 +99,19 @@ async def test_consent_in_chromium(
     ).uncheck()
     await page.get_by_label("Only pupils in the groups ticked below").check()
     await page.get_by_label("Year 7", exact=True).check()
+    # Hide one pupil: type part of a name, the script lists only the pupils who match, tick one.
+    hidden_label = await hide_a_pupil(page)
+    await shot(page, "consent-pupil-search.png")
     await page.get_by_role("button", name="Allow access").click()
     await page.wait_for_url(CALLBACK + "?*")
     first = callback_query(page)
     assert first["state"] == "state-one"
     assert first["iss"] == live_server.base_url
     assert re.fullmatch(r"gw_ac_[A-Za-z0-9_-]{43}", first["code"])
+    await page.goto(f"{live_server.base_url}/dashboard")
+    await page.get_by_role("link", name="Review, narrow or revoke").click()
+    await page.get_by_role("heading", name="Hidden from the app").wait_for()
+    assert await page.locator(".hidden-pupils li").all_inner_texts() == [hidden_label]
 
     # 2. Ask again for the sensitive scope (incremental consent): set up an authenticator app from the
     # page's link, and come back to the same request.
@@ -141,3 +148,23 @@ async def test_consent_in_chromium(
     assert denied["state"] == "state-three"
     assert denied["iss"] == live_server.base_url
     assert violations == []
+
+
+async def hide_a_pupil(page: Page) -> str:
+    """Search the pupil picker by part of a last name, check that only matching pupils are listed, tick
+    the first of them; its label."""
+    rows = page.locator(".pupil-list .check")
+    total = await rows.count()
+    assert total > 20  # the demo school (the tests load a small one): too many to scroll through
+    listed = page.locator(".pupil-list .check:not([hidden])")
+    last_name = (await rows.nth(total // 2).locator("label").inner_text()).split(",")[0]
+    part = last_name[:4]
+    await page.get_by_label("Find pupils by name or year").press_sequentially(part.lower())
+    labels = await listed.locator("label").all_inner_texts()
+    assert 0 < len(labels) < total
+    assert all(part.lower() in label.lower() for label in labels), labels
+    assert await page.get_by_role("button", name="Find").is_hidden()  # the script filters as one types
+    await listed.first.locator("input").check()
+    label: str = await listed.first.locator("label").inner_text()
+    await page.get_by_role("status").filter(has_text="pupils shown").wait_for()
+    return label

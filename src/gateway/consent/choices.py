@@ -81,3 +81,16 @@ async def audience_choices(
 async def group_names(session: AsyncSession, keyring: Keyring, school_id: uuid.UUID) -> dict[str, str]:
     """Every live group's name by id, to say which groups a grant covers (a deleted group has none)."""
     return {group["id"]: group["name"] for group in await live_records(session, keyring, school_id, "groups")}
+
+
+MAX_PUPIL_SEARCH_LENGTH = 100
+
+
+def pupil_matches(label: str, search: str) -> bool:
+    """Whether a pupil's label holds every word of `search`, in any case and order ("jo smi", "smith 7").
+
+    The pupil pickers filter with this on the server (no JavaScript) and with the same rule in
+    `web/static/pupil-search.js` as the admin types.
+    """
+    text = label.casefold()
+    return all(word in text for word in search[:MAX_PUPIL_SEARCH_LENGTH].casefold().split())

@@ -5,6 +5,8 @@ Form names are an interface (SPEC §9): `scope` per optional scope, `confirm_sen
 scope, `decision` (`approve` | `deny`); also `audience` (`school` | `groups`), `group` and
 `exclude_student`.
 A wrong approval is shown again with the admin's choices kept (422); a decision ends with a 303.
+The pupil picker's "Find" button (`find_pupils`, with `pupil_search`) shows the page again with the
+choices kept and the pupils filtered: searching works without JavaScript.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from gateway.accounts.page_session import IssuerDep, see_other, session_form, si
 from gateway.accounts.sessions import Stage
 from gateway.apps.validation import redirect_origin
 from gateway.consent import decisions, requests, rules
+from gateway.consent.choices import MAX_PUPIL_SEARCH_LENGTH, pupil_matches
 from gateway.consent.decisions import WrongSchool
 from gateway.consent.requests import RequestGone
 from gateway.consent.rules import ConsentView, Decision
@@ -63,7 +66,13 @@ def _csp_for(redirect_uri: str) -> str:
 
 
 def _page(
-    request: Request, view: ConsentView, csrf_token: str, decision: Decision, problems: list[str]
+    request: Request,
+    view: ConsentView,
+    csrf_token: str,
+    decision: Decision,
+    problems: list[str],
+    *,
+    search: str = "",
 ) -> Response:
     response = render(
         request,
@@ -73,6 +82,8 @@ def _page(
         csrf_token=csrf_token,
         decision=decision,
         problems=problems,
+        search=search,
+        matches=pupil_matches,
         notice=None,
         status_code=422 if problems else 200,
     )
@@ -138,8 +149,13 @@ async def consent_decision(
     except RequestGone:
         return _gone(request)
     record, admin = await signed_in(request, session, Stage.FULL)
-    choice, decision = _decision(await session_form(request, record, max_fields=MAX_FORM_FIELDS))
+    form = await session_form(request, record, max_fields=MAX_FORM_FIELDS)
+    choice, decision = _decision(form)
     try:
+        if "find_pupils" in form:  # the pupil search, without JavaScript: the same page, choices kept
+            view = await decisions.load(session, ring, pending, admin, now=now)
+            search = str(form.get("pupil_search") or "")[:MAX_PUPIL_SEARCH_LENGTH]
+            return _page(request, view, record.csrf_token, decision, [], search=search)
         # A refusal needs no audience choices: do not decrypt the school's groups and pupils for it.
         view = await decisions.load(session, ring, pending, admin, now=now, choices=choice != "deny")
         if choice == "deny":

@@ -4,7 +4,9 @@ Plain HTML forms, no JavaScript; CSRF on every form; 303 after every POST, with 
 Thin: `oauth.grant_changes` decides, exactly as for `/manage/v1/grants`. Form names: `remove_scope` per
 optional scope, `audience` (`school` | `groups`, only while the grant covers the whole school), `group`,
 `exclude_student` (pupils to hide as well as those hidden already). A refused narrowing is shown again
-with the admin's choices kept (422). Another school's grant, or no grant, is a 404 page.
+with the admin's choices kept (422). Another school's grant, or no grant, is a 404 page. The pupil
+picker's "Find" button (`find_pupils`, with `pupil_search`) shows the page again with the choices kept and
+the pupils filtered, without JavaScript.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from gateway.accounts.sessions import Stage
 from gateway.audit import events
 from gateway.consent import choices, grants
 from gateway.consent.audience import Audience
-from gateway.consent.choices import Choice
+from gateway.consent.choices import MAX_PUPIL_SEARCH_LENGTH, Choice, pupil_matches
 from gateway.consent.grants import GrantEnded, GrantSummary, GrantView
 from gateway.consent.repository import GrantNotFound
 from gateway.consent.rules import MAX_AUDIENCE_IDS, Narrowing, NarrowingRefused
@@ -135,6 +137,7 @@ async def _detail(
     form: Form | None = None,
     problems: list[str] | None = None,
     notice: str | None = None,
+    search: str = "",
 ) -> Response:
     audience = view.audience
     names = await choices.group_names(session, ring, view.grant.school_id)
@@ -158,6 +161,8 @@ async def _detail(
         groups=groups,
         hidden=sorted(labels.get(student, "A pupil no longer on roll") for student in audience.exclude),
         students=[student for student in students if student.id not in hidden],
+        search=search,
+        matches=pupil_matches,
         form=form
         or Form(
             audience_kind="school" if audience.groups is None else "groups", groups=audience.sorted_groups
@@ -257,7 +262,8 @@ async def grant_page(
 @router.post("/dashboard/grants/{grant_id}/narrow")
 async def narrow(request: Request, grant_id: str, session: SessionDep, ring: KeyringDep) -> Response:
     record, admin = await signed_in(request, session, Stage.FULL)
-    form, problems = _read_form(await session_form(request, record, max_fields=MAX_FORM_FIELDS))
+    submitted = await session_form(request, record, max_fields=MAX_FORM_FIELDS)
+    form, problems = _read_form(submitted)
     parsed = _grant_id(grant_id)
     if parsed is None:
         return _not_found(request)
@@ -266,6 +272,9 @@ async def narrow(request: Request, grant_id: str, session: SessionDep, ring: Key
         view = await grants.read_grant(session, admin.school_id, parsed, now=now)
         if view.grant.revoked_at is not None:
             return _ended(request, parsed)
+        if "find_pupils" in submitted:  # the pupil search, without JavaScript: the same page, choices kept
+            search = str(submitted.get("pupil_search") or "")[:MAX_PUPIL_SEARCH_LENGTH]
+            return await _detail(request, session, ring, record, view, form=form, search=search)
         if not problems:
             await grants.narrow(
                 session,
