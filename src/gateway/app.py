@@ -55,6 +55,7 @@ from gateway.observability.logging import configure_logging
 from gateway.observability.metrics import Metrics
 from gateway.settings import Settings, load_settings
 from gateway.web.docs import mount_docs
+from gateway.web.home import router as home_page
 from gateway.web.templates import STATIC
 
 TITLE = "The gateway"
@@ -179,6 +180,7 @@ def create_app(
     app.include_router(access_log_router)
     app.include_router(audit_log_router)
     app.include_router(dashboard_pages)
+    app.include_router(home_page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     mount_docs(app, title=TITLE)
 

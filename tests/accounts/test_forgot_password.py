@@ -188,7 +188,7 @@ async def test_the_form_is_still_throttled_per_client_address(
     assert int(refused.headers["retry-after"]) > 0
     assert await waiting(session) == allowed  # the refused request stored nothing
     # Sign-in counts apart: the reset form's limit does not lock the admin out of signing in.
-    assert (await sign_in(browser, account.email, PASSWORD)).headers["location"] == "/account"
+    assert (await sign_in(browser, account.email, PASSWORD)).headers["location"] == "/dashboard"
 
 
 class Collecting:

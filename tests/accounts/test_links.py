@@ -51,7 +51,7 @@ async def test_setup_link_sets_the_first_password(
     done = await submit_password_form(browser, path, "Orchard-Lamp-5521")
     assert done.headers["location"] == "/login?notice=password_set"
     signed_in = await sign_in(browser, "first.admin@setup-academy.example.org", "Orchard-Lamp-5521")
-    assert signed_in.headers["location"] == "/account"
+    assert signed_in.headers["location"] == "/dashboard"
     reused = await browser.get(path)
     assert reused.status_code == 400
     assert "not valid" in reused.text

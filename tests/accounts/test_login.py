@@ -41,7 +41,7 @@ async def events_of(session: AsyncSession, account: Account) -> list[str]:
 async def test_sign_in_and_out(browser: httpx.AsyncClient, account: Account, session: AsyncSession) -> None:
     response = await sign_in(browser, account.email, PASSWORD)
     assert response.status_code == 303
-    assert response.headers["location"] == "/account"
+    assert response.headers["location"] == "/dashboard"
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"{COOKIE_NAME}=")
     for attribute in ("Secure", "HttpOnly", "SameSite=lax", "Path=/"):
@@ -141,7 +141,7 @@ async def test_exactly_ten_wrong_attempts_lock_and_the_right_password_is_then_re
     new_password = "Fresh-Harbour-7713"
     done = await submit_password_form(browser, link.group(1), new_password)
     assert done.headers["location"] == "/login?notice=password_set"
-    assert (await sign_in(browser, account.email, new_password)).headers["location"] == "/account"
+    assert (await sign_in(browser, account.email, new_password)).headers["location"] == "/dashboard"
     assert "admin.password_reset" in await events_of(session, account)
     again = await browser.post(
         "/reset-password",

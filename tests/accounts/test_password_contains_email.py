@@ -79,7 +79,7 @@ async def test_the_reset_form_refuses_the_address_and_keeps_the_link(
 
     done = await submit_password_form(browser, path, STRONG)
     assert done.headers["location"] == "/login?notice=password_set"
-    assert (await sign_in(browser, EMAIL, STRONG)).headers["location"] == "/account"
+    assert (await sign_in(browser, EMAIL, STRONG)).headers["location"] == "/dashboard"
 
 
 async def test_the_setup_form_refuses_the_address(
@@ -137,7 +137,7 @@ async def test_changing_to_an_unrelated_strong_password_works(
     )
     assert changed.headers["location"] == "/account?notice=password_changed"
     await browser.post("/logout", data={"csrf_token": token})
-    assert (await sign_in(browser, EMAIL, STRONG)).headers["location"] == "/account"
+    assert (await sign_in(browser, EMAIL, STRONG)).headers["location"] == "/dashboard"
 
 
 async def test_every_reason_is_listed(browser: httpx.AsyncClient, vb: Account) -> None:

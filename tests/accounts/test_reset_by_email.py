@@ -61,5 +61,5 @@ async def test_reset_link_arrives_by_smtp_and_works_once(
     new_password = "Gravel-Meadow-6620"
     done = await submit_password_form(browser, path, new_password)
     assert done.headers["location"] == "/login?notice=password_set"
-    assert (await sign_in(browser, account.email, new_password)).headers["location"] == "/account"
+    assert (await sign_in(browser, account.email, new_password)).headers["location"] == "/dashboard"
     assert (await browser.get(path)).status_code == 400  # used

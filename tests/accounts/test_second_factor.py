@@ -60,7 +60,7 @@ async def test_enrol_then_sign_in_with_a_code(
     token = await csrf_from(browser, "/login/totp")
     code = pyotp.TOTP(secret).now()
     ok = await browser.post("/login/totp", data={"code": code, "csrf_token": token})
-    assert ok.headers["location"] == "/account"
+    assert ok.headers["location"] == "/dashboard"
     assert (await browser.get("/account")).status_code == 200
     events = list(
         await session.scalars(select(AuditEvent.event_type).where(AuditEvent.school_id == account.school.id))
@@ -89,7 +89,7 @@ async def test_recovery_codes_work_once(browser: httpx.AsyncClient, account: Acc
     await sign_in(browser, account.email, PASSWORD)
     token = await csrf_from(browser, "/login/totp")
     used = await browser.post("/login/totp", data={"code": codes[3].upper(), "csrf_token": token})
-    assert used.headers["location"] == "/account"
+    assert used.headers["location"] == "/dashboard"
     await sign_out(browser)
     await sign_in(browser, account.email, PASSWORD)
     token = await csrf_from(browser, "/login/totp")

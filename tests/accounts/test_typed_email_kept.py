@@ -58,7 +58,7 @@ async def test_only_a_failed_form_is_filled_and_success_forgets_the_email(
     signed_in = await browser.post(
         "/login", data={"email": account.email, "password": PASSWORD, "csrf_token": token}
     )
-    assert signed_in.headers["location"] == "/account"
+    assert signed_in.headers["location"] == "/dashboard"
     assert f"{TYPED_EMAIL_COOKIE}=" in signed_in.headers.get("set-cookie", "")
     assert TYPED_EMAIL_COOKIE not in browser.cookies
     assert email_value(await browser.get("/login?failed=true")) is None

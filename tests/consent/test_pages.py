@@ -425,7 +425,7 @@ async def test_sign_in_returns_only_to_a_consent_page(
             "next": next_path,
         },
     )
-    assert response.headers["location"] == "/account"
+    assert response.headers["location"] == "/dashboard"
 
 
 async def test_pkce_challenge_is_carried_to_the_code(

@@ -60,6 +60,8 @@ async def test_first_admin_sets_up_signs_in_and_enrols_totp(
     await page.get_by_label("Password").fill(PASSWORD)
     await shot(page, "login.png")
     await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url("**/dashboard")  # signing in without a `next` lands on the connected apps
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Account").click()
     await page.wait_for_url("**/account")
     await page.get_by_role("link", name="set up an authenticator app").click()
     await page.wait_for_url("**/account/totp")
@@ -88,7 +90,7 @@ async def test_first_admin_sets_up_signs_in_and_enrols_totp(
     assert await page.get_by_role("alert").is_visible()
     await page.get_by_label("Code").fill(recovery_codes[0])
     await page.get_by_role("button", name="Continue").click()
-    await page.wait_for_url("**/account")
+    await page.wait_for_url("**/dashboard")
     await page.get_by_role("button", name="Sign out").click()
     await page.wait_for_url("**/login?notice=signed_out")
 
@@ -111,7 +113,7 @@ async def test_first_admin_sets_up_signs_in_and_enrols_totp(
     await page.wait_for_url("**/login/totp")
     await page.get_by_label("Code").fill(recovery_codes[1])
     await page.get_by_role("button", name="Continue").click()
-    await page.wait_for_url("**/account")
+    await page.wait_for_url("**/dashboard")
 
 
 async def assert_qr_scans(page: Page, secret: str, live_server: RunningServer) -> None:

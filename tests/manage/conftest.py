@@ -26,5 +26,5 @@ async def other_token(session: AsyncSession, keyring: Keyring, other_account: Ac
 async def admin_browser(browser: httpx.AsyncClient, account: Account) -> SignedIn:
     """Signed in through the real login form; the CSRF token is the one the account page carries."""
     response = await sign_in(browser, account.email, account.password)
-    assert response.headers["location"] == "/account"
+    assert response.headers["location"] == "/dashboard"
     return SignedIn(browser, await csrf_from(browser, "/account"))

@@ -124,5 +124,5 @@ async def record_access(session: AsyncSession, connected: Connected) -> DataAcce
 async def sign_in_admin(browser: httpx.AsyncClient, party: Party) -> str:
     """Sign the party's admin in through the login form; the session's CSRF token."""
     response = await sign_in(browser, party.account.email, party.account.password)
-    assert response.headers["location"] == "/account", response.text[:300]
+    assert response.headers["location"] == "/dashboard", response.text[:300]
     return await csrf_from(browser, "/account")

@@ -22,7 +22,9 @@ from gateway.accounts.sessions import COOKIE_NAME, Stage, load_session
 from gateway.http import csrf
 
 # Where sign-in may return to: only a consent or dashboard page, so `next` can never become an open redirect.
-_RETURN_PATH = re.compile(r"/consent/[A-Za-z0-9_-]{43}|/dashboard(/grants/[0-9a-f-]{36}(/revoke)?)?")
+_RETURN_PATH = re.compile(
+    r"/consent/[A-Za-z0-9_-]{43}|/dashboard(/grants/[0-9a-f-]{36}(/revoke)?|/log|/data|/ended)?"
+)
 
 
 def return_path(value: str | None) -> str | None:

@@ -210,7 +210,7 @@ async def login(
     target = {
         Stage.SECOND_FACTOR: with_next("/login/totp", back),
         Stage.ENROL: with_next("/account/totp", back),
-        Stage.FULL: back or "/account",
+        Stage.FULL: back or "/dashboard",
     }
     response = see_other(target[outcome.next_stage], token=opened.token)
     if TYPED_EMAIL_COOKIE in request.cookies:
@@ -255,7 +255,7 @@ async def totp(
             return see_other("/login?failed=true", clear_session=True)
         return see_other(with_next("/login/totp?failed=true", back))
     opened = await renew(session, record, admin, Stage.FULL)
-    return see_other(back or "/account", token=opened.token)
+    return see_other(back or "/dashboard", token=opened.token)
 
 
 @router.post("/logout")

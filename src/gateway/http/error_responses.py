@@ -34,6 +34,7 @@ from gateway.errors import (
 )
 from gateway.oauth.errors import NO_STORE, OAuthError, oauth_error_response
 from gateway.web.templates import error_page
+from gateway.web.templates import render as render_page
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +114,11 @@ def allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
-async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    if status == 404 and wants_html(request):  # an unknown page: a page for the person, problem+json for APIs
+        return render_page(request, "not_found.html", title="Page not found", status_code=404)
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     detail = {
         404: "No resource at this URL.",
