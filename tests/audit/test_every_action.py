@@ -17,16 +17,27 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gateway.accounts import service as accounts
+from gateway.audit import events
 from gateway.audit.events import EventType
 from gateway.audit.models import AuditEvent
 from gateway.cli import main
+from gateway.consent.models import Grant
 from gateway.db.engine import create_engine
+from gateway.email.models import OutboxMessage
 from gateway.settings import Settings
+from tests.support import http
+from tests.support.accounts import make_account
+from tests.support.audit import events_of
 from tests.support.cli import gateway
+from tests.support.consent_flow import Party
 from tests.support.databases import throwaway_database
+from tests.support.grants import connect, mint
 
 # --- the operator's commands ---------------------------------------------------------------------------
 
@@ -166,3 +177,105 @@ async def test_each_operator_command_leaves_its_event(tmp_path: Path) -> None:
             ("keys.rotated", "master"),
         ]
         run("audit", "verify", extra={"GATEWAY_MASTER_KEY": new_master})
+
+
+# --- the HTTP writes ------------------------------------------------------------------------------------
+
+HTTP_RECORDED: dict[str, tuple[EventType, ...]] = {
+    "POST /manage/v1/api-keys": (EventType.API_KEY_CREATED,),  # tests/manage
+    "DELETE /manage/v1/api-keys/{prefix}": (EventType.API_KEY_REVOKED,),
+    "POST /manage/v1/grants/{grant_id}/narrow": (EventType.GRANT_NARROWED,),  # tests/manage (grants)
+    "POST /manage/v1/grants/{grant_id}/revoke": (EventType.GRANT_REVOKED,),
+    "DELETE /developer/v1/apps/{client_id}": (EventType.GRANT_REVOKED, EventType.APP_DELETED),  # below
+}
+HTTP_EXEMPT: dict[str, str] = {
+    "POST /developer/v1/apps": "registers an app: it reaches no school until an admin approves it",
+    "PATCH /developer/v1/apps/{client_id}": "edits the app's own registration; its grants and scopes stay",
+    "POST /developer/v1/apps/{client_id}/secret": "the app's own credential; no grant or school data changes",
+    "POST /developer/v1/keys/rotate": "the developer's own key; it reads and edits only their apps",
+    "POST /connector/v1/{resource}/batch": "the school's own MIS copying its records in, under the school's "
+    "connector key; each sync run is kept with its counts (GET /connector/v1/status), not an access change",
+    "POST /connector/v1/syncs": "starts the school's own MIS sync (see the batch exemption)",
+    "POST /connector/v1/syncs/{sync_id}/complete": "ends the school's own MIS sync (see the batch exemption)",
+}
+WRITE_METHODS = ("post", "put", "patch", "delete")
+WALKED = ("/manage/", "/developer/", "/connector/")
+
+
+def test_every_write_operation_is_recorded_or_exempt(app: FastAPI) -> None:
+    writes = {
+        f"{method.upper()} {path}"
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith(WALKED)
+        for method in operations
+        if method in WRITE_METHODS
+    }
+    undecided = sorted(writes - set(HTTP_RECORDED) - set(HTTP_EXEMPT))
+    assert not undecided, f"record an event for these operations, or exempt them with a reason: {undecided}"
+    assert not set(HTTP_RECORDED) & set(HTTP_EXEMPT)
+    assert sorted(set(HTTP_RECORDED) | set(HTTP_EXEMPT)) == sorted(writes), "a listed operation is gone"
+
+
+async def test_deleting_an_app_revokes_its_grants_with_events_and_its_tokens_die(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, party: Party
+) -> None:
+    connected = await connect(session, party)
+    token = await mint(session, settings, connected)
+    assert (await client.get("/api/v1/students", headers=http.bearer(token))).status_code == 200
+    developer = party.developer
+    deleted = await client.delete(
+        f"/developer/v1/apps/{party.app.client_id}", headers=http.bearer(developer.key)
+    )
+    assert deleted.status_code == 204, deleted.text
+    assert (await client.get("/api/v1/students", headers=http.bearer(token))).status_code == 401
+    assert await session.scalar(select(Grant).where(Grant.id == connected.grant.id)) is None
+    actor = events.developer(developer.developer.id)
+    revoked = await events_of(session, party.school.id, "grant.revoked")
+    assert revoked[-1] == (actor, {"grant_id": str(connected.grant.id), "app_id": str(party.app.id)})
+    assert await events_of(session, party.school.id, "app.deleted") == [
+        (
+            actor,
+            {
+                "app_id": str(party.app.id),
+                "client_id": party.app.client_id,
+                "revoked_grant_ids": [str(connected.grant.id)],
+            },
+        )
+    ]
+
+
+async def test_adding_an_admin_tells_the_schools_active_admins(session: AsyncSession) -> None:
+    first = await make_account(session, "head@added.example.org")
+    second = await make_account(session, "deputy@added.example.org", school=first.school)
+    before = set(await session.scalars(select(OutboxMessage.id)))
+    added, link = await accounts.add_admin(
+        session, first.school, "new@added.example.org", issuer="https://gw.example.org", actor=events.OPERATOR
+    )
+    mails = [
+        row
+        for row in await session.scalars(select(OutboxMessage).order_by(OutboxMessage.to_address))
+        if row.id not in before
+    ]
+    assert [mail.to_address for mail in mails] == [second.email, first.email]
+    for mail in mails:
+        assert mail.subject == f"A new admin was added to {first.school.name}"
+        assert "new@added.example.org" in mail.body_text
+        assert "by the gateway's operator" in mail.body_text
+        assert " UTC " in mail.body_text
+        assert link not in mail.body_text
+        assert link.rsplit("/", 1)[-1] not in mail.body_text
+    assert (await events_of(session, first.school.id, "admin.added"))[-1] == (
+        "operator",
+        {"admin_id": str(added.id)},
+    )
+
+
+async def test_the_first_admin_of_a_school_tells_nobody(session: AsyncSession) -> None:
+    first = await make_account(session, "head@alone.example.org")
+    await session.delete(first.admin)
+    await session.flush()
+    before = await session.scalar(select(func.count()).select_from(OutboxMessage))
+    await accounts.add_admin(
+        session, first.school, "new@alone.example.org", issuer="https://gw.example.org", actor=events.OPERATOR
+    )
+    assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == before

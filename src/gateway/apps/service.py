@@ -9,12 +9,18 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.apps import credentials, validation
 from gateway.apps.models import App, AuthMethod
 from gateway.apps.repository import AppRepository
 from gateway.apps.validation import AppDraft
+from gateway.audit import events
+from gateway.audit.events import EventType
+from gateway.audit.service import record_event
+from gateway.consent.grants import revoke_grant
+from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.errors import Conflict, NotFound, field_error
 from gateway.keys.keyring import API_KEY_HASHING_SECRET, Keyring
@@ -105,10 +111,32 @@ async def update_app(
 
 
 async def delete_app(session: AsyncSession, developer_id: uuid.UUID, client_id: str) -> None:
+    """Delete the app and everything issued to it. Each live grant is revoked first, through
+    `consent.grants.revoke_grant` (a `grant.revoked` event by `developer:<id>` in its school's log, its
+    refresh tokens ended); then every school the app ever had a grant at gets an `app.deleted` event
+    naming the grants this deletion ended, because the rows that explained the app go with it."""
     repository = AppRepository(session, developer_id)
     app = await repository.get(client_id)
     if app is None:
         raise _not_found()
+    actor, now = events.developer(developer_id), utcnow()
+    ended: dict[uuid.UUID, list[str]] = {}
+    for grant in await session.scalars(
+        select(Grant).where(Grant.app_id == app.id).order_by(Grant.created_at)
+    ):
+        revoked = await revoke_grant(session, grant, actor=actor, now=now)
+        ended.setdefault(grant.school_id, [])
+        if revoked:
+            ended[grant.school_id].append(str(grant.id))
+    for school_id, grant_ids in ended.items():
+        await record_event(
+            session,
+            school_id=school_id,
+            event_type=EventType.APP_DELETED,
+            actor=actor,
+            details={"app_id": str(app.id), "client_id": app.client_id, "revoked_grant_ids": grant_ids},
+            occurred_at=now,
+        )
     await repository.delete(app)
 
 
