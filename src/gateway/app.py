@@ -15,6 +15,7 @@ from gateway import __version__
 from gateway.access_log.router import router as access_log_router
 from gateway.accounts.pages import router as account_pages
 from gateway.accounts.reset_requests import answer_reset_requests
+from gateway.app_api.receipts_router import router as app_receipts_router
 from gateway.app_api.router import router as app_api_router
 from gateway.audit.router import router as audit_log_router
 from gateway.apps.router import router as apps_router
@@ -22,6 +23,7 @@ from gateway.auth.passwords import PasswordHashing
 from gateway.connector.router import router as connector_router
 from gateway.connector.schemas import record_schemas
 from gateway.consent.pages import router as consent_pages
+from gateway.consent.receipts_router import router as grant_receipts_router
 from gateway.dashboard.pages import router as dashboard_pages
 from gateway.data_api.router import router as data_api_router
 from gateway.db.migrations import head_revision
@@ -177,6 +179,8 @@ def create_app(
     app.include_router(consent_pages)
     app.include_router(app_api_router)
     app.include_router(grants_router)
+    app.include_router(grant_receipts_router)  # after the routers whose paths it extends
+    app.include_router(app_receipts_router)
     app.include_router(access_log_router)
     app.include_router(audit_log_router)
     app.include_router(dashboard_pages)
