@@ -24,6 +24,7 @@ from gateway.connector.router import router as connector_router
 from gateway.connector.schemas import record_schemas
 from gateway.consent.pages import router as consent_pages
 from gateway.consent.receipts_router import router as grant_receipts_router
+from gateway.dashboard.history import router as dashboard_history
 from gateway.dashboard.pages import router as dashboard_pages
 from gateway.data_api.router import router as data_api_router
 from gateway.db.migrations import head_revision
@@ -184,6 +185,7 @@ def create_app(
     app.include_router(access_log_router)
     app.include_router(audit_log_router)
     app.include_router(dashboard_pages)
+    app.include_router(dashboard_history)
     app.include_router(home_page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     mount_docs(app, title=TITLE)

@@ -1,0 +1,251 @@
+"""`/dashboard/log`, `/dashboard/data`, `/dashboard/ended`: what the school's admins can read of the
+authorisation log, the data-access log and the connections that ended (issue 13, item 3).
+
+GET pages only, no JavaScript. Filters come in the query string and are checked by hand, so that anything
+unexpected (an unknown or repeated parameter, a malformed date or id, a cursor this page did not hand out for
+this school and these filters) answers a 400 page rather than an error meant for API clients. Every query
+is the signed-in admin's school's; times are shown in UK local time with the zone named.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.accounts.errors import SessionInvalid
+from gateway.accounts.models import AdminSession
+from gateway.accounts.page_session import return_path, see_other, signed_in, with_next
+from gateway.accounts.sessions import Stage
+from gateway.audit.events import EventType
+from gateway.audit.models import AuditEvent
+from gateway.audit.service import EventFilter, find_events
+from gateway.consent import choices
+from gateway.dashboard import words
+from gateway.db.session import SessionDep
+from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
+from gateway.keys.dependencies import KeyringDep
+from gateway.keys.keyring import Keyring
+from gateway.web.templates import render
+from gateway.web.times import iso_utc, uk_day_end, uk_day_start, uk_time
+
+router = APIRouter(include_in_schema=False)
+
+PAGE: Final = 25
+CURSOR_KIND: Final = "dashboard-log"
+MAX_FILTER_LENGTH: Final = 40
+_DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class BadQuery(Exception):
+    """The query string is not one these pages make."""
+
+
+def _query(request: Request, allowed: Mapping[str, int]) -> dict[str, str]:
+    """Each allowed parameter at most once, within its length, printable; empty values dropped."""
+    found: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if name not in allowed or name in found or len(value) > allowed[name]:
+            raise BadQuery
+        if any(ord(char) < 32 or 0xD800 <= ord(char) <= 0xDFFF for char in value):
+            raise BadQuery
+        found[name] = value
+    return {name: value for name, value in found.items() if value}
+
+
+def _day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    if not _DAY.fullmatch(value):
+        raise BadQuery
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadQuery from None
+
+
+def _bad_query(request: Request, record: AdminSession, back: str) -> Response:
+    return render(
+        request,
+        "message.html",
+        title="These filters cannot be used",
+        message="The address holds a filter or a page link this page does not recognise. Start again from "
+        "the page itself.",
+        link={"href": back, "text": "Start again"},
+        csrf_token=record.csrf_token,
+        status_code=400,
+    )
+
+
+async def _admin(request: Request, session: AsyncSession) -> tuple[AdminSession, uuid.UUID] | Response:
+    try:
+        record, admin = await signed_in(request, session, Stage.FULL)
+    except SessionInvalid:
+        return see_other(with_next("/login", return_path(request.url.path)))
+    return record, admin.school_id
+
+
+# --- Authorisation log ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogFilters:
+    """The log page's filters as the admin chose them (shown again in the form)."""
+
+    event_type: str = ""
+    app: str = ""
+    since: date | None = None
+    until: date | None = None  # inclusive: the whole day
+
+    def where(self) -> EventFilter:
+        return EventFilter(
+            event_type=EventType(self.event_type) if self.event_type else None,
+            app_id=uuid.UUID(self.app) if self.app else None,
+            since=uk_day_start(self.since) if self.since else None,
+            until=uk_day_end(self.until) if self.until else None,
+        )
+
+    def query(self, **extra: str) -> str:
+        values = {
+            "type": self.event_type,
+            "app": self.app,
+            "from": self.since.isoformat() if self.since else "",
+            "to": self.until.isoformat() if self.until else "",
+            **extra,
+        }
+        return urlencode({name: value for name, value in values.items() if value})
+
+
+def _log_filters(query: Mapping[str, str]) -> LogFilters:
+    event_type = query.get("type", "")
+    if event_type and event_type not in {kind.value for kind in EventType}:
+        raise BadQuery
+    app = query.get("app", "")
+    if app:
+        try:
+            app = str(uuid.UUID(app))
+        except ValueError:
+            raise BadQuery from None
+    since, until = _day(query.get("from")), _day(query.get("to"))
+    if since is not None and until is not None and until < since:
+        raise BadQuery
+    return LogFilters(event_type, app, since, until)
+
+
+async def _newer(
+    session: AsyncSession, school_id: uuid.UUID, where: EventFilter, after_seq: int
+) -> list[AuditEvent]:
+    """The page before (newer events), newest first: `find_events` reads only towards older events."""
+    rows = await session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.school_id == school_id, AuditEvent.seq > after_seq, *where.conditions())
+        .order_by(AuditEvent.seq)
+        .limit(PAGE + 1)
+    )
+    return list(rows)
+
+
+def _position(opened: Mapping[str, object]) -> tuple[str, int]:
+    for direction in ("b", "a"):
+        value = opened.get(direction)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return direction, value
+    raise InvalidCursor
+
+
+async def _log_page(
+    session: AsyncSession, ring: Keyring, school_id: uuid.UUID, filters: LogFilters, cursor: str | None
+) -> tuple[list[AuditEvent], str | None, str | None]:
+    """A page of events (newest first) and the cursors of the older and the newer page, if any."""
+    where = filters.where()
+    key = await ring.secret(session, CURSOR_SECRET)
+    made_for = {"s": str(school_id), "q": repr(where)}
+    direction, seq = "", 0
+    if cursor is not None:
+        try:
+            direction, seq = _position(open_cursor(key, cursor, kind=CURSOR_KIND, **made_for))
+        except InvalidCursor:
+            raise BadQuery from None
+    if direction == "a":
+        newer = await _newer(session, school_id, where, seq)
+        has_newer = len(newer) > PAGE
+        rows = list(reversed(newer[:PAGE]))
+        has_older = True
+    else:
+        rows = await find_events(session, school_id, where, before_seq=seq or None, limit=PAGE + 1)
+        has_older = len(rows) > PAGE
+        rows = rows[:PAGE]
+        has_newer = direction == "b"
+    older = (
+        seal_cursor(key, {"b": rows[-1].seq}, kind=CURSOR_KIND, **made_for) if rows and has_older else None
+    )
+    newer_cursor = (
+        seal_cursor(key, {"a": rows[0].seq}, kind=CURSOR_KIND, **made_for) if rows and has_newer else None
+    )
+    return rows, older, newer_cursor
+
+
+def _names_groups(rows: list[AuditEvent]) -> bool:
+    return any('"group_ids":' in row.details for row in rows)
+
+
+@router.get("/dashboard/log")
+async def log_page(request: Request, session: SessionDep, ring: KeyringDep) -> Response:
+    opened = await _admin(request, session)
+    if isinstance(opened, Response):
+        return opened
+    record, school_id = opened
+    try:
+        query = _query(
+            request,
+            {
+                "type": MAX_FILTER_LENGTH,
+                "app": MAX_FILTER_LENGTH,
+                "from": 10,
+                "to": 10,
+                "cursor": MAX_CURSOR_LENGTH,
+            },
+        )
+        filters = _log_filters(query)
+        rows, older, newer = await _log_page(session, ring, school_id, filters, query.get("cursor"))
+    except BadQuery:
+        return _bad_query(request, record, "/dashboard/log")
+    groups = await choices.group_names(session, ring, school_id) if _names_groups(rows) else {}
+    names = await words.school_names(session, school_id, rows, groups)
+    entries = [
+        {
+            "id": row.seq,
+            "kind": row.event_type.replace(".", "-").replace("_", "-"),
+            "label": words.event_label(row.event_type),
+            "sentence": words.describe(row, names),
+            "when": uk_time(row.occurred_at),
+            "iso": iso_utc(row.occurred_at),
+        }
+        for row in rows
+    ]
+    return render(
+        request,
+        "dashboard_log.html",
+        title="Authorisation log",
+        wide=True,
+        csrf_token=record.csrf_token,
+        notice=None,
+        problems=[],
+        entries=entries,
+        filters=filters,
+        event_types=sorted(
+            ((kind.value, words.event_label(kind.value)) for kind in EventType), key=lambda t: t[1]
+        ),
+        apps=await words.granted_apps(session, school_id),
+        older=f"/dashboard/log?{filters.query(cursor=older)}" if older else None,
+        newer=f"/dashboard/log?{filters.query(cursor=newer)}" if newer else None,
+        filtered=bool(filters.query()),
+    )
