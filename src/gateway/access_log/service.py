@@ -2,7 +2,8 @@
 
 `record` is called by the data API once per resource in each response it sends with records (a listing
 or a single record: one row; a changes-feed page: one row per resource in it). `entries` answers a school's
-question "which apps received which fields of our data, and when", newest first.
+question "which apps received which fields of our data, and when", newest first; `totals` sums it per app,
+resource and field set for the dashboard's "Data accessed" page.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.access_log.models import DataAccess
 from gateway.db.base import utcnow
 
-__all__ = ["AccessFilter", "Delivery", "entries", "record"]
+__all__ = ["AccessFilter", "Delivery", "Reads", "entries", "record", "totals"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +98,38 @@ async def entries(
     if before_id is not None:
         statement = statement.where(DataAccess.id < before_id)
     return (await session.scalars(statement.order_by(DataAccess.id.desc()).limit(limit))).all()
+
+
+@dataclass(frozen=True, slots=True)
+class Reads:
+    """What one app received of one resource with one set of fields: in how many responses, how many
+    records in all, and when it last did."""
+
+    app_id: uuid.UUID
+    client_id: str
+    resource: str
+    fields: frozenset[str]
+    responses: int
+    records: int
+    last_at: datetime
+
+
+async def totals(session: AsyncSession, school_id: uuid.UUID) -> list[Reads]:
+    """The school's whole log, summed per app, resource and field set (one grouped query)."""
+    rows = await session.execute(
+        select(
+            DataAccess.app_id,
+            DataAccess.client_id,
+            DataAccess.resource,
+            DataAccess.fields,
+            func.count(),
+            func.coalesce(func.sum(DataAccess.record_count), 0),
+            func.max(DataAccess.occurred_at),
+        )
+        .where(DataAccess.school_id == school_id)
+        .group_by(DataAccess.app_id, DataAccess.client_id, DataAccess.resource, DataAccess.fields)
+    )
+    return [
+        Reads(app_id, client_id, resource, frozenset(fields.split()), int(responses), int(records), last_at)
+        for app_id, client_id, resource, fields, responses, records, last_at in rows.all()
+    ]

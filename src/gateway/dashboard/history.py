@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Final
 from urllib.parse import urlencode
 
@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.access_log import service as access_log
 from gateway.accounts.errors import SessionInvalid
 from gateway.accounts.models import AdminSession
 from gateway.accounts.page_session import return_path, see_other, signed_in, with_next
@@ -34,6 +35,7 @@ from gateway.db.session import SessionDep
 from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
 from gateway.keys.dependencies import KeyringDep
 from gateway.keys.keyring import Keyring
+from gateway.scopes.catalogue import RESOURCES
 from gateway.web.templates import render
 from gateway.web.times import iso_utc, uk_day_end, uk_day_start, uk_time
 
@@ -248,4 +250,79 @@ async def log_page(request: Request, session: SessionDep, ring: KeyringDep) -> R
         older=f"/dashboard/log?{filters.query(cursor=older)}" if older else None,
         newer=f"/dashboard/log?{filters.query(cursor=newer)}" if newer else None,
         filtered=bool(filters.query()),
+    )
+
+
+# --- Data accessed ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceReads:
+    """One kind of data one app received: the fields (in words, by scope), records, responses, last read."""
+
+    title: str
+    fields: list[tuple[str, str, bool]]
+    records: int
+    responses: int
+    last_read: str
+    last_iso: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppReads:
+    name: str
+    resources: list[ResourceReads]
+    responses: int
+    last_read: str
+
+
+def _app_reads(totals: list[access_log.Reads], names: words.Names) -> list[AppReads]:
+    by_app: dict[uuid.UUID, dict[str, list[access_log.Reads]]] = {}
+    for row in totals:
+        by_app.setdefault(row.app_id, {}).setdefault(row.resource, []).append(row)
+    order = [*RESOURCES, "changes"]
+    apps: list[tuple[datetime, AppReads]] = []
+    for app_id, resources in by_app.items():
+        shown = []
+        for resource in sorted(resources, key=lambda r: (order.index(r) if r in order else len(order), r)):
+            rows = resources[resource]
+            last = max(row.last_at for row in rows)
+            shown.append(
+                ResourceReads(
+                    title=words.resource_title(resource),
+                    fields=words.fields_by_scope(resource, frozenset().union(*(row.fields for row in rows))),
+                    records=sum(row.records for row in rows),
+                    responses=sum(row.responses for row in rows),
+                    last_read=uk_time(last),
+                    last_iso=iso_utc(last),
+                )
+            )
+        every = [row for rows in resources.values() for row in rows]
+        last = max(row.last_at for row in every)
+        name = names.apps.get(str(app_id)) or names.clients.get(every[0].client_id) or "An app since deleted"
+        apps.append((last, AppReads(name, shown, sum(row.responses for row in every), uk_time(last))))
+    return [reads for _last, reads in sorted(apps, key=lambda pair: pair[0], reverse=True)]
+
+
+@router.get("/dashboard/data")
+async def data_page(request: Request, session: SessionDep) -> Response:
+    opened = await _admin(request, session)
+    if isinstance(opened, Response):
+        return opened
+    record, school_id = opened
+    try:
+        _query(request, {})
+    except BadQuery:
+        return _bad_query(request, record, "/dashboard/data")
+    totals = await access_log.totals(session, school_id)
+    names = await words.school_names(session, school_id)  # every app that read had a grant here
+    return render(
+        request,
+        "dashboard_data.html",
+        title="Data accessed",
+        wide=True,
+        csrf_token=record.csrf_token,
+        notice=None,
+        problems=[],
+        apps=_app_reads(totals, names),
     )

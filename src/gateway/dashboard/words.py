@@ -23,6 +23,7 @@ from gateway.audit.models import AuditEvent
 from gateway.consent.models import Grant
 from gateway.manage.models import SchoolApiKey
 from gateway.scopes import CATALOGUE
+from gateway.scopes.fields import scopes_for_field
 
 # What each event type is called in the filter and, where no sentence of its own fits, in the log.
 EVENT_LABELS: Final[Mapping[str, str]] = {
@@ -228,3 +229,68 @@ async def granted_apps(session: AsyncSession, school_id: uuid.UUID) -> list[tupl
         .order_by(App.name, App.id)
     )
     return [(app_id, name) for app_id, name in rows.all()]
+
+
+# --- Data accessed ----------------------------------------------------------------------------------------
+
+RESOURCE_TITLES: Final[Mapping[str, str]] = {
+    "school": "The school's details",
+    "academic_years": "Academic years",
+    "subjects": "Subjects",
+    "groups": "Groups and classes",
+    "students": "Pupils",
+    "contacts": "Parents and other contacts",
+    "student_contacts": "Which contacts belong to which pupils",
+    "staff": "Staff",
+    "attendance_sessions": "Attendance marks",
+    "attendance_summaries": "Attendance summaries",
+    "assessments": "Assessments",
+    "results": "Assessment results",
+    "exclusions": "Exclusions",
+    "changes": "Changes feed (nothing new in these responses)",
+}
+_WORDS: Final[Mapping[str, str]] = {
+    "id": "id",
+    "mis": "MIS",
+    "upn": "UPN",
+    "uln": "ULN",
+    "pan": "admission number",
+    "dob": "date of birth",
+    "urn": "URN",
+    "la": "local authority",
+    "fsm": "FSM",
+    "fsm6": "FSM in the last 6 years",
+    "pp": "pupil premium",
+    "sen": "SEN",
+    "nhs": "NHS",
+    "eal": "English as an additional language",
+    "ids": "ids",
+}
+
+
+def resource_title(resource: str) -> str:
+    return RESOURCE_TITLES.get(resource, resource.replace("_", " ").capitalize())
+
+
+def field_words(name: str) -> str:
+    """`first_language_code` -> `first language code`, `upn` -> `UPN`, `is_fsm6` -> `is FSM in the …`."""
+    return " ".join(_WORDS.get(word, word) for word in name.split("_"))
+
+
+def fields_by_scope(resource: str, fields: Iterable[str]) -> list[tuple[str, str, bool]]:
+    """The fields sent, in plain words, under the title of the scope that unlocks them (catalogue order):
+    (scope title, fields, sensitive). Fields no scope lists (should there be any) come last."""
+    owners: dict[str, list[str]] = {}
+    for name in sorted(fields):
+        scopes = scopes_for_field(resource, name)
+        owner = next((scope for scope in CATALOGUE if scope in scopes), "")
+        owners.setdefault(owner, []).append(field_words(name))
+    ordered = [scope for scope in CATALOGUE if scope in owners] + ([""] if "" in owners else [])
+    return [
+        (
+            CATALOGUE[scope].title if scope else "Other fields",
+            ", ".join(owners[scope]),
+            bool(scope) and CATALOGUE[scope].sensitive,
+        )
+        for scope in ordered
+    ]
