@@ -30,12 +30,14 @@ from gateway.audit.events import EventType
 from gateway.audit.models import AuditEvent
 from gateway.audit.service import EventFilter, find_events
 from gateway.consent import choices
+from gateway.consent.models import Grant
 from gateway.dashboard import words
 from gateway.db.session import SessionDep
 from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
 from gateway.keys.dependencies import KeyringDep
 from gateway.keys.keyring import Keyring
-from gateway.scopes.catalogue import RESOURCES
+from gateway.scopes.catalogue import CATALOGUE, RESOURCES
+from gateway.scopes.parsing import sort_scopes
 from gateway.web.templates import render
 from gateway.web.times import iso_utc, uk_day_end, uk_day_start, uk_time
 
@@ -325,4 +327,78 @@ async def data_page(request: Request, session: SessionDep) -> Response:
         notice=None,
         problems=[],
         apps=_app_reads(totals, names),
+    )
+
+
+# --- Ended connections ------------------------------------------------------------------------------------
+
+MAX_ENDED: Final = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """A connection that ended: the app, what it could see, who ended it and how, when it began and ended."""
+
+    app: str
+    scopes: list[str]
+    who: str
+    how: str
+    started: str
+    ended: str
+    ended_iso: str
+
+
+def _how(actor: str) -> str:
+    kind = actor.partition(":")[0]
+    return {
+        "admin": "Revoked by an admin of the school",
+        "api_key": "Revoked through the school's API",
+        "app": "The app disconnected itself",
+        "developer": "Ended when the developer deleted the app",
+        "operator": "Ended by the gateway's operator",
+        "system": "Ended by the gateway",
+    }.get(kind, "Ended")
+
+
+@router.get("/dashboard/ended")
+async def ended_page(request: Request, session: SessionDep) -> Response:
+    opened = await _admin(request, session)
+    if isinstance(opened, Response):
+        return opened
+    record, school_id = opened
+    try:
+        _query(request, {})
+    except BadQuery:
+        return _bad_query(request, record, "/dashboard/ended")
+    rows = list(
+        await session.scalars(
+            select(Grant)
+            .where(Grant.school_id == school_id, Grant.revoked_at.is_not(None))
+            .order_by(Grant.revoked_at.desc(), Grant.id)
+            .limit(MAX_ENDED + 1)
+        )
+    )
+    names = await words.school_names(session, school_id)
+    ended = [
+        Ended(
+            app=names.app(grant.app_id),
+            scopes=[CATALOGUE[name].title for name in sort_scopes(grant.scope_set) if name in CATALOGUE],
+            who=names.actor(grant.revoked_by or "system"),
+            how=_how(grant.revoked_by or "system"),
+            started=uk_time(grant.created_at),
+            ended=uk_time(grant.revoked_at),
+            ended_iso=iso_utc(grant.revoked_at),
+        )
+        for grant in rows[:MAX_ENDED]
+        if grant.revoked_at is not None
+    ]
+    return render(
+        request,
+        "dashboard_ended.html",
+        title="Ended connections",
+        csrf_token=record.csrf_token,
+        notice=None,
+        problems=[],
+        ended=ended,
+        more=len(rows) > MAX_ENDED,
     )
