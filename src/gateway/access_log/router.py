@@ -16,7 +16,7 @@ from gateway.access_log import service
 from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON, BadRequest, field_error
 from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
-from gateway.http.query import query_allowlist
+from gateway.http.query import DateTimeText, query_allowlist
 from gateway.keys.dependencies import KeyringDep
 from gateway.manage.auth import PrincipalDep
 
@@ -94,8 +94,8 @@ async def list_access_log(
     client_id: Annotated[str | None, Query(max_length=32, description="Only this app.")] = None,
     grant_id: Annotated[uuid.UUID | None, Query(description="Only this grant.")] = None,
     resource: Annotated[str | None, Query(max_length=40, description="Only this resource.")] = None,
-    since: Annotated[datetime | None, Query(description="At or after this time.")] = None,
-    until: Annotated[datetime | None, Query(description="Before this time.")] = None,
+    since: Annotated[DateTimeText | None, Query(description="At or after this time.")] = None,
+    until: Annotated[DateTimeText | None, Query(description="Before this time.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Entries per page.")] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None, Query(min_length=1, max_length=MAX_CURSOR_LENGTH, description="`next_cursor`.")

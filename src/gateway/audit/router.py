@@ -26,7 +26,7 @@ from gateway.db.base import utcnow
 from gateway.db.session import Database, SessionDep
 from gateway.errors import PROBLEM_JSON, BadRequest, field_error
 from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
-from gateway.http.query import query_allowlist
+from gateway.http.query import DateTimeText, query_allowlist
 from gateway.keys.dependencies import KeyringDep
 from gateway.keys.signing import active_signing_key as active_key
 from gateway.manage.auth import PrincipalDep
@@ -127,8 +127,8 @@ async def list_audit_log(
     actor: Annotated[
         str | None, Query(min_length=1, max_length=80, description="Only events by this actor.")
     ] = None,
-    since: Annotated[datetime | None, Query(description="At or after this time.")] = None,
-    until: Annotated[datetime | None, Query(description="Before this time.")] = None,
+    since: Annotated[DateTimeText | None, Query(description="At or after this time.")] = None,
+    until: Annotated[DateTimeText | None, Query(description="Before this time.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Events per page.")] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None, Query(min_length=1, max_length=MAX_CURSOR_LENGTH, description="`next_cursor`.")

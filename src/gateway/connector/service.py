@@ -27,7 +27,8 @@ RUNNING, COMPLETED = "running", "completed"
 
 def ensure_resource(resource: str) -> str:
     if resource not in RECORD_MODELS:
-        raise NotFound(f"Unknown resource {resource[:40]!r}; known: {', '.join(sorted(RECORD_MODELS))}.")
+        # The name is request input: never quoted back (it may hold anything, a NUL or 10 KB of it).
+        raise NotFound(f"Unknown resource. The resources are: {', '.join(sorted(RECORD_MODELS))}.")
     return resource
 
 

@@ -22,7 +22,7 @@ from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON
 from gateway.http.api_limits import RateLimitedRoute
 from gateway.http.cursors import MAX_CURSOR_LENGTH
-from gateway.http.query import query_allowlist
+from gateway.http.query import DateTimeText, query_allowlist
 from gateway.keys.dependencies import KeyringDep
 from gateway.oauth.bearer import SchoolTokenDep
 from gateway.observability.request_id import current_request_id
@@ -49,7 +49,7 @@ Cursor = Annotated[
     ),
 ]
 UpdatedSince = Annotated[
-    datetime | None,
+    DateTimeText | None,
     Query(
         description="ISO 8601 date-time (UTC when no offset is given): only records the gateway received "
         "from the MIS at or after this time. Keep the same value while following cursors."

@@ -1,15 +1,33 @@
-"""Query-string plumbing shared by the JSON APIs: the parameter allowlist (unknown or repeated: 400)."""
+"""Query-string plumbing shared by the JSON APIs: the parameter allowlist (unknown or repeated: 400), and
+the date-time a filter takes."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Final
 
 from fastapi import Request
+from pydantic import BeforeValidator
 
 from gateway.errors import BadRequest, field_error
 
-__all__ = ["query_allowlist"]
+__all__ = ["DateTimeText", "query_allowlist"]
+
+# A date and a time of day, then anything ISO 8601 allows after them (seconds, fraction, offset).
+_DATE_TIME_START: Final = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_date_time(value: object) -> object:
+    if not isinstance(value, str) or not _DATE_TIME_START.match(value):
+        raise ValueError("must be an ISO 8601 date-time, such as 2026-09-01T08:00:00Z")
+    return value
+
+
+DateTimeText = Annotated[datetime, BeforeValidator(_iso_date_time)]
+"""A date-time written out (ISO 8601, `format: date-time`). Pydantic alone would also read a number as
+seconds since 1970 (`0.5`, `1700000000`) and a bare date as midnight, which the schema does not offer."""
 
 _SHOWABLE_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,40}")
 

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Path, Query
+from fastapi import Depends, Path, Query
 
 from gateway.consent import choices, grants
 from gateway.consent.grants import MAX_PAGE, GrantPosition, GrantView
@@ -23,6 +23,7 @@ from gateway.db.session import SessionDep
 from gateway.errors import PROBLEM_JSON, InvalidInput, field_error
 from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
 from gateway.http.json_body import json_api_router
+from gateway.http.query import query_allowlist
 from gateway.keys.dependencies import KeyringDep
 from gateway.manage.auth import PrincipalDep
 from gateway.manage.grants_schemas import GrantList, GrantOut, NarrowIn, grant_out, summary_out
@@ -64,12 +65,19 @@ def _position(sealed: dict[str, Any]) -> GrantPosition:
     "",
     summary="List the school's grants (live ones unless asked)",
     response_model=GrantList,
-    responses=_problems({**_AUTH, 422: "Unknown state, limit out of range or a cursor not from this list"}),
+    responses=_problems(
+        {
+            **_AUTH,
+            400: "Unknown or repeated query parameter",
+            422: "Unknown state, limit out of range or a cursor not from this list",
+        }
+    ),
 )
 async def list_grants(
     session: SessionDep,
     ring: KeyringDep,
     principal: PrincipalDep,
+    _query: Annotated[None, Depends(query_allowlist("state", "limit", "cursor"))],
     state: Annotated[
         GrantState, Query(description="`live` (default), `revoked`, or `all` for the school's history.")
     ] = GrantState.LIVE,
