@@ -7,10 +7,10 @@ import itertools
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.connector import keys
 from gateway.keys.keyring import Keyring
 from gateway.schools.models import School
 from gateway.schools.service import create_school
+from tests.support.connector_keys import issue_connector_key
 
 _urns = itertools.count(700001)
 
@@ -42,13 +42,9 @@ async def other_school(session: AsyncSession) -> School:
 
 @pytest.fixture
 async def token(session: AsyncSession, keyring: Keyring, school: School) -> str:
-    _row, token = await keys.create_key(session, keyring, school.id, actor="operator")
-    await session.commit()
-    return token
+    return await issue_connector_key(session, keyring, school)
 
 
 @pytest.fixture
 async def other_token(session: AsyncSession, keyring: Keyring, other_school: School) -> str:
-    _row, token = await keys.create_key(session, keyring, other_school.id, actor="operator")
-    await session.commit()
-    return token
+    return await issue_connector_key(session, keyring, other_school)
