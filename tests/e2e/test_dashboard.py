@@ -117,9 +117,10 @@ async def test_dashboard_narrow_and_revoke_in_chromium(
     await page.wait_for_url(CALLBACK + "?*")
     token = await access_token(live_server, data, callback_query(page)["code"], verifier)
 
-    # From the account page to the dashboard: the app, what it sees in plain English, whole school.
+    # From the account page to the dashboard by the navigation bar: the app, what it sees in plain English,
+    # whole school.
     await page.goto(f"{live_server.base_url}/account")
-    await page.get_by_role("link", name="Connected apps").click()
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Connected apps").click()
     await page.wait_for_url("**/dashboard")
     await page.get_by_role("heading", name=app_name).wait_for()
     await page.get_by_text("Pupils: date of birth and gender").wait_for()
