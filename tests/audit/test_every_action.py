@@ -60,6 +60,7 @@ CLI_EXEMPT: dict[str, str] = {
     "connector list-keys": "reads",
     "developer create": "a developer account belongs to no school; its apps reach a school only by consent",
     "tokens purge": "deletes expired tokens and requests, already dead: no access changes",
+    "receipts verify": "reads one receipt file and the public keys; writes nothing",
 }
 AUDIT_COMMANDS_EXEMPT = "the `audit` commands verify and checkpoint the log itself (`gateway.cli.audit`)"
 
