@@ -173,7 +173,7 @@ def describe(event: AuditEvent, names: Names) -> str:
             f"{who} revoked a set of {app}'s tokens because a refresh token was used twice "
             "(a sign it may have been copied)."
         )
-    return f"By {who}."
+    return f"By {who[0].lower() + who[1:] if who.startswith(('The ', 'A ')) else who}."
 
 
 def _named_ids(events: Iterable[AuditEvent]) -> tuple[set[uuid.UUID], set[str]]:
