@@ -17,8 +17,8 @@ from gateway.accounts.pages import router as account_pages
 from gateway.accounts.reset_requests import answer_reset_requests
 from gateway.app_api.receipts_router import router as app_receipts_router
 from gateway.app_api.router import router as app_api_router
-from gateway.audit.router import router as audit_log_router
 from gateway.apps.router import router as apps_router
+from gateway.audit.router import router as audit_log_router
 from gateway.auth.passwords import PasswordHashing
 from gateway.connector.router import router as connector_router
 from gateway.connector.schemas import record_schemas

@@ -104,9 +104,9 @@ async def test_verify_from_the_command_line(tmp_path: Path) -> None:
 
         intact = gateway("audit", "verify", env=env)
         assert intact.returncode == 0, intact.stderr
-        assert intact.stdout.splitlines() == [
-            f"school 830001 ({school['id']}): ok, 3 events",
-            f"school 830002 ({quiet['id']}): ok, 0 events",
+        assert intact.stdout.splitlines() == [  # school.created, then the three recorded here
+            f"school 830001 ({school['id']}): ok, 4 events",
+            f"school 830002 ({quiet['id']}): ok, 1 event",
         ]
         one = gateway("audit", "verify", "--school", "830001", "--json", env=env)
         assert one.returncode == 0, one.stderr
@@ -117,7 +117,7 @@ async def test_verify_from_the_command_line(tmp_path: Path) -> None:
                     "school_id": school["id"],
                     "urn": "830001",
                     "ok": True,
-                    "events_checked": 3,
+                    "events_checked": 4,
                     "broken": None,
                     "checkpoint": None,
                     "checkpoint_fault": None,
@@ -128,17 +128,17 @@ async def test_verify_from_the_command_line(tmp_path: Path) -> None:
         await change_details(url, events[1])
         broken = gateway("audit", "verify", env=env)
         assert broken.returncode == 1
-        named = f"seq 2, event {events[1].id}: hash mismatch"
+        named = f"seq 3, event {events[1].id}: hash mismatch"
         assert broken.stderr == f"gateway: the authorisation log of school 830001 is broken: {named}\n"
         assert broken.stdout.splitlines() == [
             f"school 830001 ({school['id']}): BROKEN at {named}",
-            f"school 830002 ({quiet['id']}): ok, 0 events",
+            f"school 830002 ({quiet['id']}): ok, 1 event",
         ]
         as_json = gateway("audit", "verify", "--json", "--school", school["id"], env=env)
         assert as_json.returncode == 1
         assert json.loads(as_json.stdout)["ok"] is False
         assert json.loads(as_json.stdout)["schools"][0]["broken"] == {
-            "seq": 2,
+            "seq": 3,
             "event_id": str(events[1].id),
             "reason": "hash mismatch",
         }
