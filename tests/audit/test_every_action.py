@@ -232,7 +232,10 @@ async def test_deleting_an_app_revokes_its_grants_with_events_and_its_tokens_die
     assert await session.scalar(select(Grant).where(Grant.id == connected.grant.id)) is None
     actor = events.developer(developer.developer.id)
     revoked = await events_of(session, party.school.id, "grant.revoked")
-    assert revoked[-1] == (actor, {"grant_id": str(connected.grant.id), "app_id": str(party.app.id)})
+    assert revoked[-1] == (
+        actor,
+        {"grant_id": str(connected.grant.id), "app_id": str(party.app.id), "reason": "app_deleted"},
+    )
     assert await events_of(session, party.school.id, "app.deleted") == [
         (
             actor,

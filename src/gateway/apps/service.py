@@ -124,7 +124,7 @@ async def delete_app(session: AsyncSession, developer_id: uuid.UUID, client_id: 
     for grant in await session.scalars(
         select(Grant).where(Grant.app_id == app.id).order_by(Grant.created_at)
     ):
-        revoked = await revoke_grant(session, grant, actor=actor, now=now)
+        revoked = await revoke_grant(session, grant, actor=actor, reason="app_deleted", now=now)
         ended.setdefault(grant.school_id, [])
         if revoked:
             ended[grant.school_id].append(str(grant.id))

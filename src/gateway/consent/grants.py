@@ -59,12 +59,13 @@ async def revoke_grant(
     *,
     actor: str,
     event_type: EventType = EventType.GRANT_REVOKED,
+    reason: str | None = None,
     now: datetime,
 ) -> bool:
     """End `grant` (guarded: False if it was already ended) and every refresh token issued under it.
 
     Every ending goes through here, so each yields its receipt: `disconnected` when the app ended it
-    (`app.disconnected`), else `revoked`."""
+    (`app.disconnected`), else `revoked`. `reason` (e.g. `app_deleted`) goes into the event's details."""
     if not await end_grant(session, grant, actor=actor, now=now):
         return False
     await revoke_for_grant(session, grant.id, now=now)
@@ -74,7 +75,8 @@ async def revoke_grant(
         school_id=grant.school_id,
         event_type=event_type,
         actor=actor,
-        details={"grant_id": str(grant.id), "app_id": str(grant.app_id)},
+        details={"grant_id": str(grant.id), "app_id": str(grant.app_id)}
+        | ({"reason": reason} if reason is not None else {}),
         occurred_at=now,
     )
     decision = (
