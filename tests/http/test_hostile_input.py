@@ -343,22 +343,6 @@ def cases() -> Iterator[Any]:
 # --- sending and judging ----------------------------------------------------------------------------------
 
 
-def credential_headers(credentials: Credentials, path: str) -> dict[str, str]:
-    if path.startswith("/manage/"):
-        return credentials.school_key_headers()
-    if path.startswith("/developer/"):
-        return credentials.developer_headers()
-    if path.startswith("/connector/"):
-        return credentials.connector_headers()
-    if path in {"/oauth/token", "/oauth/revoke", "/oauth/introspect"}:
-        return credentials.client_headers()
-    if path == "/api/v1/app/schools":
-        return credentials.app_token_headers()
-    if path.startswith("/api/"):
-        return credentials.school_token_headers()
-    return {}
-
-
 def known_values(credentials: Credentials, operation: Operation) -> dict[str, str]:
     return {
         "client_id": credentials.client_id,
@@ -381,7 +365,7 @@ def request_for(operation: Operation, hostile: Hostile, credentials: Credentials
     url = path.format_map(known) if "{" in path else path
     if query:
         url += "?" + "&".join(f"{quote(name, safe='')}={value}" for name, value in query).format_map(known)
-    headers: dict[str, str | bytes] = {**credential_headers(credentials, operation.path), **hostile.headers}
+    headers: dict[str, str | bytes] = {**credentials.for_path(operation.path)[0], **hostile.headers}
     if hostile.authorization is not None:
         headers["authorization"] = hostile.authorization
     content: bytes | None = None
@@ -492,6 +476,40 @@ async def test_an_operation_that_takes_nothing_ignores_what_it_is_sent(
     )
     assert response.status_code < 500, response.text
     assert not changed(before, await row_counts(fuzz_database.engine))
+
+
+def names_nothing_known(operation: Operation) -> bool:
+    """Whether the valid request names a resource the credentials' school or app does not have (a sync
+    id, a record the school did not send): then it is a 404, after every other check."""
+    names = {parameter["name"] for parameter in operation.parameters_in("path")}
+    unknown = names - set(KNOWN) - set(PATH_VALUES)
+    return bool(unknown) or ("record_id" in names and operation.path not in KNOWN_RECORDS)
+
+
+@pytest.mark.parametrize(
+    "operation", [pytest.param(op, id=op.label) for op in operations() if not takes_nothing(op)]
+)
+async def test_the_valid_request_each_hostile_one_changes_is_accepted(
+    operation: Operation,
+    hostile_client: httpx.AsyncClient,
+    hostile_credentials: Credentials,
+    fuzz_database: MigratedDatabase,
+    master_key_b64: str,
+) -> None:
+    """So the hostile values reach the handler. A request that changes something is sent with credentials
+    made for it alone."""
+    credentials = hostile_credentials
+    if operation.method != "GET":
+        async with fuzz_database.sessions() as session:
+            credentials = await issue_credentials(
+                session,
+                Keyring(base64.b64decode(master_key_b64)),
+                issuer=TEST_ISSUER,
+                email=f"valid.{uuid.uuid4().hex[:12]}@hostile.example.org",
+            )
+    response = await hostile_client.send(request_for(operation, Hostile("valid", "valid"), credentials))
+    expected = 404 if names_nothing_known(operation) else range(200, 400)
+    assert response.status_code in ([expected] if isinstance(expected, int) else expected), response.text
 
 
 @pytest.mark.parametrize(("operation", "requests"), list(cases()))

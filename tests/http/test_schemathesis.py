@@ -30,13 +30,11 @@ import schemathesis
 from fastapi import APIRouter, FastAPI
 from schemathesis.errors import FailureGroup
 
-from gateway.accounts.sessions import COOKIE_NAME
 from gateway.app import create_app
 from gateway.auth.passwords import CHEAP_TEST_PARAMETERS, PasswordHashing
 from gateway.db.engine import create_engine
 from gateway.db.session import Database
 from gateway.keys.keyring import Keyring
-from gateway.manage.auth import CSRF_HEADER
 from gateway.settings import Settings
 from tests.support.credentials import Credentials, issue_credentials
 from tests.support.databases import MigratedDatabase
@@ -45,7 +43,7 @@ from tests.support.openapi import Operation, operations, served_schema
 from tests.support.tally import TALLY
 
 SEED = 20261126
-EXAMPLES = 10  # fuzzed cases per operation, besides the examples and coverage phases' own
+EXAMPLES = 25  # fuzzed cases per operation, besides the examples and coverage phases' own
 
 
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]  # schemathesis' own list, 5xx left out
@@ -147,27 +145,6 @@ def is_not_a_safe_manage_operation(ctx: Any) -> bool:
     return is_destructive(ctx) or not ctx.operation.path.startswith("/manage/")
 
 
-def credentials_of(
-    credentials: Credentials, path: str, *, admin_session: bool = False
-) -> tuple[dict[str, str], dict[str, str]]:
-    """(headers, cookies): the credential an operation takes, by its namespace (SPEC §7)."""
-    if path.startswith("/manage/"):
-        if admin_session:
-            return {CSRF_HEADER: credentials.csrf_token}, {COOKIE_NAME: credentials.admin_cookie}
-        return credentials.school_key_headers(), {}
-    if path.startswith("/developer/"):
-        return credentials.developer_headers(), {}
-    if path.startswith("/connector/"):
-        return credentials.connector_headers(), {}
-    if path in {"/oauth/token", "/oauth/revoke", "/oauth/introspect"}:
-        return credentials.client_headers(), {}
-    if path == "/api/v1/app/schools":
-        return credentials.app_token_headers(), {}
-    if path.startswith("/api/"):
-        return credentials.school_token_headers(), {}
-    return {}, {}
-
-
 def known_resources(credentials: Credentials) -> dict[str, str]:
     """Path parameter → a resource that exists for these credentials."""
     return {
@@ -234,7 +211,7 @@ class OperationCredential:
 
     def set(self, case: schemathesis.Case, data: bool, context: Any) -> None:
         path = case.operation.path
-        headers, cookies = credentials_of(PLACEHOLDER_CREDENTIALS, path, admin_session=data)
+        headers, cookies = PLACEHOLDER_CREDENTIALS.for_path(path, admin_session=data)
         case.headers.update({name: SLOT + name for name in headers})
         case.cookies.update({name: SLOT + name for name in cookies})
 
@@ -249,7 +226,7 @@ def fill_credentials(case: schemathesis.Case) -> None:
     credentials = KEYCHAIN.for_operation(case.operation)
     real: dict[str, str] = {}
     for admin_session in (False, True):
-        headers, cookies = credentials_of(credentials, case.operation.path, admin_session=admin_session)
+        headers, cookies = credentials.for_path(case.operation.path, admin_session=admin_session)
         real.update(headers)
         real.update(cookies)
     for container in (case.headers, case.cookies):

@@ -1,10 +1,10 @@
 """Every kind of credential the API takes, for one school and one app, made directly and committed.
 
 For the tests that call every operation of the OpenAPI document authenticated (schemathesis, hostile
-input): a school with pupils and groups (`consent_flow.make_party`), its admin's fully signed-in session
-and CSRF token, a school API key, a connector key, a developer key, the developer's confidential app
-(client_secret_basic) with a live grant from the school, a school access token and refresh token for that
-grant, and an app-level (client_credentials) token.
+input): a school with its MIS school record, pupils and groups (`consent_flow.make_party`), its admin's
+fully signed-in session and CSRF token, a school API key, a connector key, a developer key, the
+developer's confidential app (client_secret_basic) with a live grant from the school for every scope, a
+school access token and refresh token for that grant, and an app-level (client_credentials) token.
 """
 
 from __future__ import annotations
@@ -18,12 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.accounts.sessions import COOKIE_NAME, Stage
 from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
+from gateway.manage.auth import CSRF_HEADER
+from gateway.mis.ingest import apply_batch
+from gateway.mis.validation import validate_batch
+from gateway.scopes import SCOPE_NAMES
 from gateway.tokens import issuance, refresh
-from tests.support import grants
+from tests.support import grants, records
 from tests.support.accounts import session_cookie
 from tests.support.backchannel import basic
 from tests.support.connector_keys import issue_connector_key
-from tests.support.consent_flow import make_party
+from tests.support.consent_flow import TODAY, make_party
 from tests.support.http import bearer
 from tests.support.school_keys import prefix_of
 
@@ -58,10 +62,6 @@ class Credentials:
     def school_key_headers(self) -> dict[str, str]:
         return bearer(self.school_key)
 
-    def admin_session_headers(self) -> dict[str, str]:
-        """The session cookie, and the CSRF header that unsafe methods need beside it."""
-        return {"cookie": f"{COOKIE_NAME}={self.admin_cookie}", "x-csrf-token": self.csrf_token}
-
     def developer_headers(self) -> dict[str, str]:
         return bearer(self.developer_key)
 
@@ -78,6 +78,25 @@ class Credentials:
         """client_secret_basic, as the app registered."""
         return basic(self.client_id, self.client_secret)
 
+    def for_path(self, path: str, *, admin_session: bool = False) -> tuple[dict[str, str], dict[str, str]]:
+        """(headers, cookies): the credential an operation at `path` takes, by its namespace (SPEC §7); on
+        `/manage/v1` a school API key, or with `admin_session` the session cookie and the CSRF header."""
+        if path.startswith("/manage/"):
+            if admin_session:
+                return {CSRF_HEADER: self.csrf_token}, {COOKIE_NAME: self.admin_cookie}
+            return self.school_key_headers(), {}
+        if path.startswith("/developer/"):
+            return self.developer_headers(), {}
+        if path.startswith("/connector/"):
+            return self.connector_headers(), {}
+        if path in {"/oauth/token", "/oauth/revoke", "/oauth/introspect"}:
+            return self.client_headers(), {}
+        if path.startswith("/api/v1/app/") and path != "/api/v1/app/disconnect":
+            return self.app_token_headers(), {}  # the app's own endpoints; disconnecting is per school
+        if path.startswith("/api/"):
+            return self.school_token_headers(), {}
+        return {}, {}
+
 
 async def issue_credentials(
     session: AsyncSession, keyring: Keyring, *, issuer: str, email: str
@@ -85,7 +104,11 @@ async def issue_credentials(
     """A school (its admin is `email`), an app with its live grant, and every credential; committed."""
     party = await make_party(session, keyring, email)
     assert party.secret is not None
-    connected = await grants.connect(session, party)
+    school_record = records.school_record(party.school.urn, name=party.school.name)
+    await apply_batch(
+        session, keyring, party.school, validate_batch("school", [school_record], [], today=TODAY)
+    )
+    connected = await grants.connect(session, party, scopes=SCOPE_NAMES)  # every resource readable
     now = utcnow()
     family = uuid.uuid4()
     school_token = await issuance.school_access_token(
