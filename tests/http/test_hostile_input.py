@@ -40,7 +40,7 @@ from gateway.keys.keyring import Keyring
 from gateway.settings import Settings
 from tests.support import records
 from tests.support.apps import REDIRECT_URI, registration
-from tests.support.credentials import Credentials, issue_credentials
+from tests.support.credentials import RECORDS, Credentials, issue_credentials
 from tests.support.databases import MigratedDatabase
 from tests.support.http import TEST_ISSUER
 from tests.support.openapi import Operation, operations, resolve, served_schema, without_null
@@ -52,8 +52,7 @@ BEYOND_64_BITS = 2**64
 FORM = "application/x-www-form-urlencoded"
 
 # Path parameters that name something of the credentials' own school or app, filled in when sent.
-KNOWN = ("client_id", "grant_id", "prefix", "record_id")
-KNOWN_RECORDS = {"/api/v1/students/{record_id}": "stu-00000", "/api/v1/groups/{record_id}": "yr7"}
+KNOWN = ("client_id", "grant_id", "prefix", "record_id")  # a record the school lacks: one it could have
 # Valid values the schema alone does not give.
 PATH_VALUES = {"resource": "students"}
 AUTHORIZE = {
@@ -344,12 +343,7 @@ def cases() -> Iterator[Any]:
 
 
 def known_values(credentials: Credentials, operation: Operation) -> dict[str, str]:
-    return {
-        "client_id": credentials.client_id,
-        "grant_id": str(credentials.grant_id),
-        "prefix": credentials.school_key_prefix,
-        "record_id": KNOWN_RECORDS.get(operation.path, "rec-00001"),
-    }
+    return {"record_id": "rec-00001", **credentials.resources(operation.path)}
 
 
 def request_for(operation: Operation, hostile: Hostile, credentials: Credentials) -> httpx.Request:
@@ -483,7 +477,7 @@ def names_nothing_known(operation: Operation) -> bool:
     id, a record the school did not send): then it is a 404, after every other check."""
     names = {parameter["name"] for parameter in operation.parameters_in("path")}
     unknown = names - set(KNOWN) - set(PATH_VALUES)
-    return bool(unknown) or ("record_id" in names and operation.path not in KNOWN_RECORDS)
+    return bool(unknown) or ("record_id" in names and operation.path not in RECORDS)
 
 
 @pytest.mark.parametrize(

@@ -145,15 +145,6 @@ def is_not_a_safe_manage_operation(ctx: Any) -> bool:
     return is_destructive(ctx) or not ctx.operation.path.startswith("/manage/")
 
 
-def known_resources(credentials: Credentials) -> dict[str, str]:
-    """Path parameter → a resource that exists for these credentials."""
-    return {
-        "client_id": credentials.client_id,
-        "grant_id": str(credentials.grant_id),
-        "prefix": credentials.school_key_prefix,
-    }
-
-
 # Where each kind of credential goes, for `OperationCredential.set`.
 PLACEHOLDER_CREDENTIALS = Credentials(
     school_id=uuid.UUID(int=0),
@@ -169,9 +160,6 @@ PLACEHOLDER_CREDENTIALS = Credentials(
     refresh_token="gw_rt_x",
     app_token="x",
 )
-
-# Records the school of `issue_credentials` holds (tests/support/consent_flow.add_records).
-KNOWN_RECORDS = {"/api/v1/students/{record_id}": "stu-00000", "/api/v1/groups/{record_id}": "yr7"}
 
 
 @dataclass
@@ -242,16 +230,15 @@ def read_known_resources(case: schemathesis.Case) -> None:
         return
     if zlib.crc32(repr(sorted(case.path_parameters.items())).encode()) % 2:
         return
-    credentials = KEYCHAIN.for_operation(case.operation)
-    known = {**known_resources(credentials), "record_id": KNOWN_RECORDS.get(case.operation.path)}
+    known = KEYCHAIN.for_operation(case.operation).resources(case.operation.path)
     for name in case.path_parameters:
-        if known.get(name) is not None:
+        if name in known:
             case.path_parameters[name] = known[name]
 
 
 def aim_at_own_resources(case: schemathesis.Case) -> None:
     """A destructive operation always names the resources of its own credentials."""
-    known = known_resources(KEYCHAIN.for_operation(case.operation))
+    known = KEYCHAIN.for_operation(case.operation).resources(case.operation.path)
     for name in case.path_parameters or {}:
         if name in known:
             case.path_parameters[name] = known[name]

@@ -31,6 +31,10 @@ from tests.support.consent_flow import TODAY, make_party
 from tests.support.http import bearer
 from tests.support.school_keys import prefix_of
 
+# Records the school of `issue_credentials` holds (`consent_flow.add_records`), by the data API path that
+# reads one.
+RECORDS = {"/api/v1/students/{record_id}": "stu-00000", "/api/v1/groups/{record_id}": "yr7"}
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -77,6 +81,18 @@ class Credentials:
     def client_headers(self) -> dict[str, str]:
         """client_secret_basic, as the app registered."""
         return basic(self.client_id, self.client_secret)
+
+    def resources(self, path: str) -> dict[str, str]:
+        """Path parameter → what the operation at `path` may name that these credentials' school or app
+        has: the app, the grant, the school API key, a record."""
+        named = {
+            "client_id": self.client_id,
+            "grant_id": str(self.grant_id),
+            "prefix": self.school_key_prefix,
+        }
+        if path in RECORDS:
+            named["record_id"] = RECORDS[path]
+        return named
 
     def for_path(self, path: str, *, admin_session: bool = False) -> tuple[dict[str, str], dict[str, str]]:
         """(headers, cookies): the credential an operation at `path` takes, by its namespace (SPEC §7); on
