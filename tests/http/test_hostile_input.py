@@ -11,7 +11,8 @@ reach the handler, not only the authentication check), and changes one input at 
 - `big-number`: an integer beyond 64 bits, where the schema takes a number;
 - `wrong-type`: a value of another type, or outside the schema's pattern, enum or format;
 - `duplicate`: a query parameter or form field given twice;
-- `credential`: a NUL, a 10 KB or a non-ASCII credential in `Authorization`.
+- `credential`: a NUL, a 10 KB or a non-ASCII credential in `Authorization`; on `/manage/v1`, a NUL or
+  10 KB session cookie, and a valid one with a NUL or 10 KB CSRF header.
 
 Expected: on `/oauth/*`, RFC 6749 JSON with `error` (`/oauth/authorize` sends the browser back with the
 error or shows a page); everywhere else RFC 9457 problem+json. Row counts of every table are compared
@@ -88,6 +89,8 @@ class Hostile:
     headers: dict[str, str | bytes] = field(default_factory=dict)
     body: bytes | None = None  # None: the valid body
     authorization: str | bytes | None = None  # replaces the credential
+    # An admin session instead: (cookie, CSRF header), None for the admin's own.
+    session: tuple[str | None, str | None] | None = None
 
 
 # --- the valid request ------------------------------------------------------------------------------------
@@ -308,6 +311,12 @@ def credential_requests(operation: Operation) -> Iterator[Hostile]:
     yield Hostile(
         "credential", f"non-ASCII {scheme} credential", authorization=f"{scheme} ".encode() + b"\xed\xa0\x80"
     )
+    if "adminSession" in operation.security:
+        yield Hostile("credential", "NUL in the session cookie", session=("gw_ss_a\x00b", None))
+        yield Hostile("credential", "10 KB session cookie", session=(TEN_KB, None))
+        if operation.method != "GET":  # the CSRF header is read on unsafe methods only
+            yield Hostile("credential", "NUL in the CSRF header", session=(None, "a\x00b"))
+            yield Hostile("credential", "10 KB CSRF header", session=(None, TEN_KB))
 
 
 def hostile_requests(operation: Operation) -> list[Hostile]:
@@ -362,6 +371,14 @@ def request_for(operation: Operation, hostile: Hostile, credentials: Credentials
     headers: dict[str, str | bytes] = {**credentials.for_path(operation.path)[0], **hostile.headers}
     if hostile.authorization is not None:
         headers["authorization"] = hostile.authorization
+    if hostile.session is not None:
+        cookie, csrf = hostile.session
+        session_headers, cookies = credentials.for_path(operation.path, admin_session=True)
+        del headers["authorization"]  # it would decide alone
+        headers.update({name: csrf if csrf is not None else value for name, value in session_headers.items()})
+        headers["cookie"] = "; ".join(
+            f"{name}={cookie if cookie is not None else value}" for name, value in cookies.items()
+        )
     content: bytes | None = None
     body = operation.body()
     if body is not None:
