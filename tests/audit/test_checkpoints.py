@@ -60,28 +60,29 @@ async def test_truncating_a_live_chain_after_a_checkpoint_fails_verify(tmp_path:
         intact = gateway("audit", "verify", env=env)
         assert intact.returncode == 0, intact.stderr
         assert intact.stdout.splitlines() == [
-            f"school 840001 ({school['id']}): ok, 3 events (checkpoint at seq 3 holds)",
-            f"school 840002 ({quiet['id']}): ok, 0 events (checkpoint at seq 0 holds)",
+            # school.created, then the three recorded here
+            f"school 840001 ({school['id']}): ok, 4 events (checkpoint at seq 4 holds)",
+            f"school 840002 ({quiet['id']}): ok, 1 event (checkpoint at seq 1 holds)",
         ]
         # Events after the checkpoint are fine; removing them is not detectable until the next one.
         await record_three(url, uuid.UUID(school["id"]))
         assert gateway("audit", "verify", env=env).returncode == 0
 
-        # Cut the newest four: the chain (seq 1-2) still holds on its own, but not against seq 3.
+        # Cut the newest four: the chain (seq 1-3) still holds on its own, but not against seq 4.
         await cut_newest(url, uuid.UUID(school["id"]), 4)
         broken = gateway("audit", "verify", "--json", env=env)
         assert broken.returncode == 1
         (first, second) = json.loads(broken.stdout)["schools"]
         assert first["broken"] is None
-        assert first["checkpoint_fault"]["seq"] == 3
+        assert first["checkpoint_fault"]["seq"] == 4
         assert second["ok"] is True
         text = gateway("audit", "verify", "--school", "840001", env=env)
         assert text.returncode == 1
         assert text.stderr.startswith(
-            "gateway: the authorisation log of school 840001 is broken: seq 3: the chain ends at seq 2 but "
+            "gateway: the authorisation log of school 840001 is broken: seq 4: the chain ends at seq 3 but "
             "the checkpoint signed "
         )
-        assert "events 3 to 3 are missing" in text.stderr
+        assert "events 4 to 4 are missing" in text.stderr
         assert "Traceback" not in text.stderr
 
 
