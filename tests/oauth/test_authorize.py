@@ -133,6 +133,22 @@ async def test_an_oversized_query_is_shown_on_the_page(browser: httpx.AsyncClien
     page_error(await browser.get(authorize_url(party, state="s" * 20_000)), "too long")
 
 
+@pytest.mark.parametrize("length", [1025, 2001, 9000])
+async def test_a_state_over_its_cap_goes_back_without_it(
+    browser: httpx.AsyncClient, session: AsyncSession, party: Party, length: int
+) -> None:
+    """Never echoed into the app's redirect (kilobytes in a Location header), and nothing is stored."""
+    before = await session.scalar(select(func.count()).select_from(AuthorizationRequest))
+    response = await browser.get(authorize_url(party, state="s" * length))
+    assert response.status_code == 302
+    assert len(response.headers["location"]) < 600
+    query = query_of(response.headers["location"])
+    assert query["error"] == "invalid_request"
+    assert "state" in query["error_description"]
+    assert "state" not in query
+    assert await session.scalar(select(func.count()).select_from(AuthorizationRequest)) == before
+
+
 @pytest.mark.parametrize(
     ("changes", "error", "words"),
     [

@@ -96,8 +96,8 @@ async def check_request(session: AsyncSession, items: Sequence[tuple[str, str]])
     redirect_uri = _checked_redirect_uri(app, values.get("redirect_uri"), "redirect_uri" in repeated)
     state = values.get("state") if "state" not in repeated else None
     unstorable = sorted(name for name, value in values.items() if not is_storable_text(value))
-    if "state" in unstorable:
-        state = None  # never echoed back: the app gets the error without it
+    if "state" in unstorable or (state is not None and len(state) > STATE_MAX_LENGTH):
+        state = None  # never echoed back (a NUL, or kilobytes into a Location header): the error goes alone
 
     def fail(error: OAuthError) -> RedirectableError:
         return RedirectableError(error, redirect_uri=redirect_uri, state=state)
@@ -108,9 +108,13 @@ async def check_request(session: AsyncSession, items: Sequence[tuple[str, str]])
         )
     if repeated:
         raise fail(InvalidRequest(f"Parameters given more than once: {', '.join(sorted(repeated))}."))
-    too_long = sorted(name for name, value in values.items() if len(value) > PARAMETER_MAX_LENGTH)
-    if too_long or (state is not None and len(state) > STATE_MAX_LENGTH):
-        raise fail(InvalidRequest(f"Parameters too long: {', '.join(too_long or ['state'])}."))
+    too_long = sorted(
+        name
+        for name, value in values.items()
+        if len(value) > (STATE_MAX_LENGTH if name == "state" else PARAMETER_MAX_LENGTH)
+    )
+    if too_long:
+        raise fail(InvalidRequest(f"Parameters too long: {', '.join(too_long)}."))
     response_type = values.get("response_type")
     if response_type is None:
         raise fail(InvalidRequest("response_type is required."))
