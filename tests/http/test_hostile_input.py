@@ -329,13 +329,6 @@ def hostile_requests(operation: Operation) -> list[Hostile]:
     return found
 
 
-# Found by this module in code another change is reworking; strict, so each flips when it is fixed.
-KNOWN_DEFECTS = {
-    "GET /oauth/authorize long": "issue 12 item 2 (oauth/authorize*, in progress elsewhere): a state over "
-    "the length cap goes back whole in the error redirect (a 10 KB Location header)",
-}
-
-
 def cases() -> Iterator[Any]:
     for operation in operations():
         requests = hostile_requests(operation)
@@ -343,9 +336,7 @@ def cases() -> Iterator[Any]:
             chosen = [request for request in requests if request.kind == kind]
             case_id = f"{operation.label} {kind}"
             if chosen:
-                reason = KNOWN_DEFECTS.get(case_id)
-                marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-                yield pytest.param(operation, chosen, id=case_id, marks=marks)
+                yield pytest.param(operation, chosen, id=case_id)
 
 
 # --- sending and judging ----------------------------------------------------------------------------------
