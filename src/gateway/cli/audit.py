@@ -8,20 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import click
-import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from gateway.audit.export_file import ExportReport, check_export
 from gateway.audit.service import ChainReport, UnreadableEvent, verify
 from gateway.cli.common import CommandFailed, command_settings, emit, fail_cleanly, run_unbounded
+from gateway.cli.verification_keys import database_keys, jwks_from
 from gateway.db import migrations
 from gateway.db.base import utcnow
 from gateway.errors import Problem
 from gateway.jobs.checkpoints import checkpoint_job
 from gateway.jobs.election import run_now
 from gateway.keys.master import resolve_master_key
-from gateway.keys.models import SigningKey
 from gateway.schools.models import School
 from gateway.schools.service import find_school
 
@@ -132,7 +131,7 @@ def _as_json(urn: str, report: ChainReport) -> dict[str, Any]:
 
 
 def _verify_file(path: Path, jwks_source: str | None, as_json: bool) -> None:
-    keys = _jwks(jwks_source) if jwks_source is not None else _database_keys()
+    keys = jwks_from(jwks_source) if jwks_source is not None else database_keys()
     with path.open("rb") as lines:
         report = check_export(lines, keys)
     if as_json:
@@ -167,37 +166,6 @@ def _file_json(path: str, report: ExportReport) -> dict[str, Any]:
         },
         "broken": None if fault is None else {"line": fault.line, "seq": fault.seq, "reason": fault.reason},
     }
-
-
-def _jwks(source: str) -> dict[str, dict[str, Any]]:
-    """Public JWKs by kid from a saved JWKS file or its URL."""
-    try:
-        if source.startswith(("http://", "https://")):
-            response = httpx.get(source, timeout=10.0, follow_redirects=False)
-            response.raise_for_status()
-            document = response.json()
-        else:
-            document = json.loads(Path(source).read_bytes())
-    except (httpx.HTTPError, OSError, ValueError) as exc:
-        raise CommandFailed(f"cannot read the JWKS from {source} ({type(exc).__name__})") from None
-    keys = document.get("keys") if isinstance(document, dict) else None
-    if not isinstance(keys, list):
-        raise CommandFailed(f"{source} is not a JWKS (no `keys` list)")
-    return {key["kid"]: key for key in keys if isinstance(key, dict) and isinstance(key.get("kid"), str)}
-
-
-def _database_keys() -> dict[str, dict[str, Any]]:
-    """Every signing key still in the configured database, retired ones included (public members only)."""
-    settings = command_settings()
-
-    async def work(engine: AsyncEngine) -> dict[str, dict[str, Any]]:
-        if not await migrations.is_at_head(engine):
-            raise CommandFailed("the database is not migrated: give the gateway's JWKS with --jwks")
-        async with async_sessionmaker(engine)() as session:
-            rows = (await session.execute(select(SigningKey.kid, SigningKey.public_jwk))).tuples().all()
-        return {kid: json.loads(public) for kid, public in rows}
-
-    return run_unbounded(settings, work)
 
 
 @audit.command("checkpoint")

@@ -12,14 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-import httpx
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from gateway.cli.common import CommandFailed, command_settings, fail_cleanly, run_db
+from gateway.cli.common import CommandFailed, fail_cleanly
+from gateway.cli.verification_keys import database_keys, jwks_from
 from gateway.consent.receipt_tokens import InvalidReceipt, ReceiptFault, verify_receipt
-from gateway.db import migrations
-from gateway.keys.models import SigningKey
 
 MAX_FILE_BYTES = 1_000_000
 
@@ -44,7 +40,7 @@ def receipts_verify(receipt_file: Path, jwks_source: str | None, as_json: bool) 
     """Check the receipt in RECEIPT_FILE (its JWS, optionally followed by one newline); exit 1 naming why
     when any byte of it was changed, its key is unknown or it is not a consent receipt."""
     token = _read_token(receipt_file)
-    keys = _jwks(jwks_source) if jwks_source is not None else _database_keys()
+    keys = jwks_from(jwks_source) if jwks_source is not None else database_keys()
     try:
         kid, claims = verify_receipt(token, keys)
     except InvalidReceipt as exc:
@@ -103,34 +99,3 @@ def _read_token(path: Path) -> str:
         return data.decode("ascii")
     except UnicodeDecodeError:
         return data.decode("latin-1")  # refused by the check as malformed, naming why
-
-
-def _jwks(source: str) -> dict[str, dict[str, Any]]:
-    """Public JWKs by kid from a saved JWKS file or its URL."""
-    try:
-        if source.startswith(("http://", "https://")):
-            response = httpx.get(source, timeout=10.0, follow_redirects=False)
-            response.raise_for_status()
-            document = response.json()
-        else:
-            document = json.loads(Path(source).read_bytes())
-    except (httpx.HTTPError, OSError, ValueError) as exc:
-        raise CommandFailed(f"cannot read the JWKS from {source} ({type(exc).__name__})") from None
-    keys = document.get("keys") if isinstance(document, dict) else None
-    if not isinstance(keys, list):
-        raise CommandFailed(f"{source} is not a JWKS (no `keys` list)")
-    return {key["kid"]: key for key in keys if isinstance(key, dict) and isinstance(key.get("kid"), str)}
-
-
-def _database_keys() -> dict[str, dict[str, Any]]:
-    """Every signing key in the configured database, retired ones included (public members only)."""
-    settings = command_settings()
-
-    async def work(engine: AsyncEngine) -> dict[str, dict[str, Any]]:
-        if not await migrations.is_at_head(engine):
-            raise CommandFailed("the database is not migrated: give the gateway's JWKS with --jwks")
-        async with async_sessionmaker(engine)() as session:
-            rows = (await session.execute(select(SigningKey.kid, SigningKey.public_jwk))).tuples().all()
-        return {kid: json.loads(public) for kid, public in rows}
-
-    return run_db(settings, work)
