@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gateway.background import BackgroundLoop
 from gateway.email.sender import deliver_due, purge_finished
 from gateway.email.transports import MailTransport
 from gateway.observability.logging import log_fields
@@ -63,7 +64,7 @@ async def run_outbox_worker(
             await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
-class OutboxWorker:
+class OutboxWorker(BackgroundLoop):
     """`run_outbox_worker` as a task, for the app's lifespan: `start()` at start-up, `await stop()` at
     shutdown. `stop` lets a send in progress finish for `grace` seconds, then cancels it (the message is
     then retried when its lease ends)."""
@@ -77,39 +78,19 @@ class OutboxWorker:
         grace: float = 10.0,
         producers: Sequence[Producer] = (),
     ) -> None:
+        super().__init__("outbox worker", grace=grace)
         self.sessions = sessions
         self.transport = transport
         self.interval = interval
-        self.grace = grace
         self.producers = tuple(producers)
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
-        if self._task is not None:
-            raise RuntimeError("the outbox worker was already started")
-        self._task = asyncio.create_task(
-            run_outbox_worker(
+        self._start(
+            lambda stop: run_outbox_worker(
                 self.sessions,
                 self.transport,
                 interval=self.interval,
-                stop=self._stop,
+                stop=stop,
                 producers=self.producers,
-            ),
-            name="gateway-outbox-worker",
+            )
         )
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._stop.set()
-        done, _ = await asyncio.wait({self._task}, timeout=self.grace)
-        if not done:
-            self._task.cancel()
-            await asyncio.wait({self._task})
-        if not self._task.cancelled() and (error := self._task.exception()) is not None:
-            logger.error("outbox worker died", extra=log_fields(error=type(error).__name__))

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gateway.background import BackgroundLoop
 from gateway.db.base import utcnow
 from gateway.jobs.election import Outcome, run_if_due
 from gateway.jobs.job import Job
@@ -52,8 +53,9 @@ async def run_job_safely(sessions: async_sessionmaker[AsyncSession], job: Job) -
         logger.info("job ran", extra=log_fields(job=job.name, counts=dict(result.counts)))
 
 
-class JobRunner:
-    """`run_jobs` as a task, for the app's lifespan: `start()` at start-up, `await stop()` at shutdown."""
+class JobRunner(BackgroundLoop):
+    """`run_jobs` as a task, for the app's lifespan: `start()` at start-up, `await stop()` at shutdown, which
+    lets a run in progress finish for `grace` seconds, then cancels it (it rolls back)."""
 
     def __init__(
         self,
@@ -63,33 +65,11 @@ class JobRunner:
         poll: float = DEFAULT_POLL_SECONDS,
         grace: float = DEFAULT_GRACE_SECONDS,
     ) -> None:
+        super().__init__("job runner", grace=grace)
         self.sessions = sessions
         self.jobs = tuple(jobs)
         # Polling less often than the most frequent job would run it late.
         self.poll = min([poll, *(job.interval.total_seconds() for job in self.jobs)])
-        self.grace = grace
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
-        if self._task is not None:
-            raise RuntimeError("the job runner was already started")
-        self._task = asyncio.create_task(
-            run_jobs(self.sessions, self.jobs, poll=self.poll, stop=self._stop), name="gateway-job-runner"
-        )
-
-    async def stop(self) -> None:
-        """Let a run in progress finish for `grace` seconds, then cancel it (it rolls back)."""
-        if self._task is None:
-            return
-        self._stop.set()
-        done, _ = await asyncio.wait({self._task}, timeout=self.grace)
-        if not done:
-            self._task.cancel()
-            await asyncio.wait({self._task})
-        if not self._task.cancelled() and (error := self._task.exception()) is not None:
-            logger.error("job runner died", extra=log_fields(error=type(error).__name__))
+        self._start(lambda stop: run_jobs(self.sessions, self.jobs, poll=self.poll, stop=stop))
