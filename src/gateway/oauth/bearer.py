@@ -222,11 +222,11 @@ async def live_state(
     state = await state_of(session, claims, client_id=claims.client_id, now=now)
     if state.verdict.refusal is not None:
         raise _refused(state.verdict.refusal, claims)
-    assert state.app is not None  # an active verdict has found the app
+    assert state.app_id is not None  # an active verdict has found the app
     if state.grant is None:
         return AppToken(
             client_id=claims.client_id,
-            app_id=state.app.id,
+            app_id=state.app_id,
             scopes=state.verdict.scopes,
             jti=claims.jti,
             expires_at=claims.expires_at,

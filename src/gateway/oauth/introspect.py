@@ -94,7 +94,7 @@ async def authenticate_and_introspect(
     if claims is None or presented.client_id is None:
         client = confidential(await client_auth.authenticate(session, keyring, presented, now=now))
         return await introspect_token(session, client, token, issuer=issuer, now=now)
-    state = await state_of(session, claims, client_id=presented.client_id, now=now)
+    state = await state_of(session, claims, client_id=presented.client_id, now=now, with_app=True)
     confidential(await client_auth.verify(session, keyring, presented, state.app, now=now))
     return _access_token_answer(claims, state.verdict.scopes if state.verdict.active else None)
 

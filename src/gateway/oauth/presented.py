@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import Select, Uuid, and_, bindparam, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,14 +50,13 @@ class TokenState:
     """The verdict on a token, with what the query loaded (the data API and introspection use both)."""
 
     verdict: Verdict
-    app: App | None
+    app_id: uuid.UUID | None
+    app: App | None  # the whole row, only when asked for (`with_app`): introspection authenticates with it
     grant: Grant | None
     change_seq: int
 
 
-def _state_query(
-    school_token: bool,
-) -> Select[App, Grant, str, uuid.UUID | None, datetime | None, int]:
+def _state_query(school_token: bool, *, with_app: bool) -> Select[Any]:
     grant_match = (
         and_(
             Grant.id == bindparam("grant_id", type_=Uuid()),
@@ -68,9 +67,10 @@ def _state_query(
         else false()
     )
     # Primary-key or unique lookups throughout: apps.client_id, grants.id, schools.id, access_tokens.jti.
+    app_columns = (App.id, App.client_id, App) if with_app else (App.id, App.client_id)
     return (
         select(
-            App,
+            *app_columns,
             Grant,
             IssuedAccessToken.jti,
             IssuedAccessToken.grant_id,
@@ -88,43 +88,49 @@ def _state_query(
     )
 
 
-_SCHOOL_TOKEN_STATE: Final = _state_query(school_token=True)
-_APP_TOKEN_STATE: Final = _state_query(school_token=False)
+# (school token?, with the app row?) → the prepared query. The bearer check, on the data API's hot path,
+# loads two columns of the app; introspection loads the row, which client authentication needs.
+_STATE_QUERIES: Final = {
+    (school, with_app): _state_query(school, with_app=with_app)
+    for school in (True, False)
+    for with_app in (True, False)
+}
 
 
 async def state_of(
-    session: AsyncSession, claims: AccessTokenClaims, *, client_id: str, now: datetime
+    session: AsyncSession, claims: AccessTokenClaims, *, client_id: str, now: datetime, with_app: bool = False
 ) -> TokenState:
     """The verdict on a verified token, loading its app by `client_id`.
 
     The bearer check passes the token's own client id; introspection passes the caller's (whose app it
-    must authenticate anyway): a token of another client then finds no grant of the caller's and is
-    never active.
+    must authenticate anyway, so it asks `with_app`): a token of another client then finds no grant of
+    the caller's and is never active.
     """
     try:
         ids = school_token_ids(claims)
     except ValueError:
-        return TokenState(Verdict(Refusal.INVALID_IDS), None, None, 0)
+        return TokenState(Verdict(Refusal.INVALID_IDS), None, None, None, 0)
     parameters: dict[str, object] = {"client_id": client_id, "jti": claims.jti}
     if ids is not None:
         parameters["grant_id"], parameters["school_id"] = ids
-    query = _SCHOOL_TOKEN_STATE if ids is not None else _APP_TOKEN_STATE
-    row = (await session.execute(query, parameters)).first()
+    row = (await session.execute(_STATE_QUERIES[ids is not None, with_app], parameters)).first()
     if row is None:
         recorded = Recorded(None, None, None, recorded=False, revoked=False)
-        return TokenState(decide(claims, recorded, now=now), None, None, 0)
-    app, grant, jti, recorded_grant_id, revoked_at, change_seq = row
+        return TokenState(decide(claims, recorded, now=now), None, None, None, 0)
+    app_id, app_client_id, *loaded = tuple(row)
+    app: App | None = loaded.pop(0) if with_app else None
+    grant, jti, recorded_grant_id, revoked_at, change_seq = loaded
     facts = (
         GrantFacts(grant.id, grant.school_id, grant.app_id, grant.scope_set, grant.revoked_at is not None)
         if grant is not None
         else None
     )
-    mine = app.client_id == claims.client_id
+    mine = app_client_id == claims.client_id
     recorded = Recorded(
-        app.id if mine else None,
+        app_id if mine else None,
         facts,
         recorded_grant_id,
         recorded=jti is not None,
         revoked=revoked_at is not None,
     )
-    return TokenState(decide(claims, recorded, now=now), app, grant, int(change_seq or 0))
+    return TokenState(decide(claims, recorded, now=now), app_id, app, grant, int(change_seq or 0))
