@@ -130,7 +130,8 @@ async def test_access_log_filters_with_unstorable_text_are_refused_or_harmless(
         assert response.headers["content-type"].startswith(PROBLEM)
         assert response.json()["type"] == "urn:gateway:problem:unstorable-value"
     else:  # replacement characters: an unknown resource, so nothing is listed
-        assert response.status_code in {200, 422}, response.text
+        assert response.status_code == 200, response.text
+        assert response.json()["entries"] == []
 
 
 async def test_a_developer_path_with_a_nul_is_a_400_problem(
@@ -173,5 +174,6 @@ async def test_token_endpoint_answers_rfc6749_json_for_unstorable_form_values(
         content="grant_type=client_credentials&client_id=%00",
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
-    assert response.status_code in {400, 401}
-    assert response.json()["error"] in {"invalid_request", "invalid_client"}
+    # The form reader refuses control characters in any value before anything is looked up.
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
