@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.support.databases import postgres_admin_url, throwaway_postgres, wait_for_postgres
@@ -26,6 +27,7 @@ from gateway.keys.keyring import Keyring
 from gateway.settings import Settings
 
 WRK_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 WRK_RPS = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
 
 
@@ -135,3 +137,47 @@ async def register_bench_app(
     app, secret = await apps.register(session, keyring, developer.id, draft)
     assert secret is not None  # a confidential client
     return app, secret
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process, from /proc (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _processes(server_pid: int, database: str) -> tuple[list[int], list[int]]:
+    """(the server and its worker processes, the PostgreSQL backends connected to the bench database)."""
+    gateway, backends = [server_pid], []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if parent == server_pid:
+            gateway.append(int(entry.name))
+        elif command.startswith(b"postgres:") and f" {database} ".encode() in command:
+            backends.append(int(entry.name))
+    return gateway, backends
+
+
+class CpuMeter:
+    """CPU seconds the gateway and its PostgreSQL backends spend during a measurement: on a machine
+    shared with other work, CPU per request is steadier than requests per second."""
+
+    def __init__(self, server_pid: int, database: str) -> None:
+        self.server_pid, self.database = server_pid, database
+
+    def read(self) -> tuple[dict[int, float], dict[int, float]]:
+        gateway, backends = _processes(self.server_pid, self.database)
+        return {pid: _cpu_seconds(pid) for pid in gateway}, {pid: _cpu_seconds(pid) for pid in backends}
+
+    @staticmethod
+    def spent(before: dict[int, float], after: dict[int, float]) -> float:
+        """CPU spent between two readings (a process that ended meanwhile is left out: a floor)."""
+        return sum(max(0.0, after.get(pid, before.get(pid, 0.0)) - before.get(pid, 0.0)) for pid in after)

@@ -25,6 +25,7 @@ import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bench.common import bench_database, run_wrk, serve
+from gateway.audit import events
 from gateway.connector import keys
 from gateway.db.engine import create_engine
 from gateway.keys.envelope import record_context, seal
@@ -48,7 +49,9 @@ async def prepare(url: str, master_key: bytes, school: dict[str, Any]) -> str:
                 establishment_number=school["establishment_number"],
                 phase="secondary",
             )
-            _row, token = await keys.create_key(session, Keyring(master_key), created.id)
+            _row, token = await keys.create_key(
+                session, Keyring(master_key), created.id, actor=events.OPERATOR
+            )
     finally:
         await engine.dispose()
     return token

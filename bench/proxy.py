@@ -6,8 +6,11 @@ installs Debian's wrk if it is missing. Prepares, directly in a throwaway databa
 school (seed 1, 1,000 pupils, no attendance: only pupils are read), a developer and an app, a grant of
 `school groups students.basic students.demographics students.identifiers` and one school access token;
 then serves with the given workers and measures, in one run, `/healthz` (the floor) and the listing with
-the token. Every measured response must be a 200 (the script stops otherwise); the per-token rate limit
-is raised for the run, not removed.
+the token: the first page again and again, then a walk through the first ten pages by their cursors, each
+connection in turn (so each answer carries different pupils). Every measured response must be a 200 (the
+script stops otherwise); the per-token rate limit is raised for the run, not removed. Beside each rate it
+prints the CPU time the gateway's processes and the bench database's PostgreSQL backends spent per request
+(from /proc): steadier than the rate when other work shares the machine.
 
 `--breakdown` then times, in this process against the same database, each step one listing request
 makes (the transaction, JWT verification, the live grant check — which also reads the school's change
@@ -23,18 +26,22 @@ import base64
 import os
 import platform
 import statistics
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 from sqlalchemy import literal, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bench.common import (
+    CpuMeter,
     bench_database,
     register_bench_app,
     run_wrk,
@@ -225,6 +232,40 @@ def _bearer(token: str | None) -> list[str]:
     return ["-H", f"Authorization: Bearer {token}"] if token is not None else []
 
 
+WALK_PAGES = 10
+
+
+def walk_paths(base_url: str, token: str) -> list[str]:
+    """The first WALK_PAGES pages' paths, by following `next_cursor`."""
+    paths, cursor = [PATH], None
+    while len(paths) < WALK_PAGES:
+        answer = httpx.get(
+            f"{base_url}/api/v1/students",
+            params={"limit": PAGE, **({"cursor": cursor} if cursor else {})},
+            headers={"authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        answer.raise_for_status()
+        cursor = answer.json()["next_cursor"]
+        if cursor is None:
+            break
+        paths.append(str(httpx.URL(PATH).copy_merge_params({"cursor": cursor})))
+    return paths
+
+
+def lua_walk(paths: list[str], token: str) -> str:
+    """A wrk script sending `paths` in turn with the bearer token."""
+    listed = ", ".join(f'"{path}"' for path in paths)
+    return (
+        f"paths = {{{listed}}}\n"
+        "i = 0\n"
+        "request = function()\n"
+        "  i = i % #paths + 1\n"
+        f'  return wrk.format("GET", paths[i], {{["Authorization"] = "Bearer {token}"}})\n'
+        "end\n"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -243,7 +284,11 @@ def main() -> None:
         f"{os.cpu_count()} cores, Python {platform.python_version()}, {args.workers} workers"
     )
     print(f"wrk: 1 thread, {args.connections} connections, {args.seconds} s per row (after a 2 s warm-up)")
-    with bench_database() as url, serve(url, master_key_b64, args.workers) as server:
+    with (
+        bench_database() as url,
+        serve(url, master_key_b64, args.workers) as server,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         prepared = asyncio.run(prepare(url, master_key, server.base_url, args.students))
         check = httpx.get(
             f"{server.base_url}{PATH}", headers={"authorization": f"Bearer {prepared.token}"}, timeout=10
@@ -251,26 +296,37 @@ def main() -> None:
         check.raise_for_status()
         records = len(check.json()["data"])
         fields = sorted(check.json()["data"][0])
+        paths = walk_paths(server.base_url, prepared.token)
+        walk = Path(tmp) / "walk.lua"
+        walk.write_text(lua_walk(paths, prepared.token))
         print(
             f"school: {prepared.school_students:,} pupils; each answer: {records} records, fields {fields}\n"
         )
-        print("| measure | requests/s | records/s | p50 ms | p99 ms | vs /healthz |")
-        print("|---|---:|---:|---:|---:|---:|")
+        print(
+            "| measure | requests/s | records/s | p50 ms | p99 ms | vs /healthz "
+            "| gateway CPU µs/request | PostgreSQL CPU µs/request |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        meter = CpuMeter(server.process.pid, make_url(url).database or "")
         floor = None
-        for label, target, token, per_answer in (
-            ("/healthz (floor)", f"{server.base_url}/healthz", None, 0),
-            (f"GET {PATH}", f"{server.base_url}{PATH}", prepared.token, records),
+        for label, target, options, per_answer in (
+            ("/healthz (floor)", f"{server.base_url}/healthz", [], 0),
+            (f"GET {PATH}", f"{server.base_url}{PATH}", _bearer(prepared.token), records),
+            (f"the first {len(paths)} pages in turn", server.base_url, ["-s", str(walk)], records),
         ):
-            run_wrk(target, seconds=2, connections=args.connections, options=_bearer(token))
-            result = run_wrk(
-                target, seconds=args.seconds, connections=args.connections, options=_bearer(token)
-            )
-            floor = floor or result.requests_per_second
+            run_wrk(target, seconds=2, connections=args.connections, options=options)
+            gateway_before, database_before = meter.read()
+            result = run_wrk(target, seconds=args.seconds, connections=args.connections, options=options)
+            gateway_after, database_after = meter.read()
             rate = result.requests_per_second
+            requests = rate * args.seconds
+            gateway_cpu = 1e6 * meter.spent(gateway_before, gateway_after) / requests
+            database_cpu = 1e6 * meter.spent(database_before, database_after) / requests
+            floor = floor or rate
             shown = f"{rate * per_answer:,.0f}" if per_answer else "—"
             print(
                 f"| {label} | {rate:,.0f} | {shown} | {result.p50_ms:.2f} | {result.p99_ms:.2f} | "
-                f"{rate / floor:.0%} |"
+                f"{rate / floor:.0%} | {gateway_cpu:,.0f} | {database_cpu:,.0f} |"
             )
         if args.breakdown:
             asyncio.run(breakdown(url, master_key, server.base_url, prepared.token, args.repeat))

@@ -27,6 +27,7 @@ from urllib.parse import quote_plus, urlencode
 from sqlalchemy.engine import make_url
 
 from bench.common import (
+    CpuMeter,
     bench_database,
     register_bench_app,
     run_wrk,
@@ -43,7 +44,6 @@ from gateway.tokens import issuance
 
 RATE_LIMIT_FOR_THE_RUN = "100000000/minute"
 FORM = "application/x-www-form-urlencoded"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 HEADER = (
     "| measure | requests/s | p50 ms | p99 ms | vs /healthz | gateway CPU µs/request "
     "| PostgreSQL CPU µs/request |"
@@ -105,50 +105,6 @@ async def prepare(database_url: str, master_key: bytes, issuer: str) -> Prepared
             return Prepared(app.client_id, secret, minted.token)
     finally:
         await engine.dispose()
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process, from /proc (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def _processes(server_pid: int, database: str) -> tuple[list[int], list[int]]:
-    """(the server and its worker processes, the PostgreSQL backends connected to the bench database)."""
-    gateway, backends = [server_pid], []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes()
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        if parent == server_pid:
-            gateway.append(int(entry.name))
-        elif command.startswith(b"postgres:") and f" {database} ".encode() in command:
-            backends.append(int(entry.name))
-    return gateway, backends
-
-
-class CpuMeter:
-    """CPU seconds the gateway and its PostgreSQL backends spend during a measurement: on a machine
-    shared with other work, CPU per request is steadier than requests per second."""
-
-    def __init__(self, server_pid: int, database: str) -> None:
-        self.server_pid, self.database = server_pid, database
-
-    def read(self) -> tuple[dict[int, float], dict[int, float]]:
-        gateway, backends = _processes(self.server_pid, self.database)
-        return {pid: _cpu_seconds(pid) for pid in gateway}, {pid: _cpu_seconds(pid) for pid in backends}
-
-    @staticmethod
-    def spent(before: dict[int, float], after: dict[int, float]) -> float:
-        """CPU spent between two readings (a process that ended meanwhile is left out: a floor)."""
-        return sum(max(0.0, after.get(pid, before.get(pid, 0.0)) - before.get(pid, 0.0)) for pid in after)
 
 
 def lua_post(body: str, authorization: str) -> str:
