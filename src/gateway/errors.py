@@ -18,6 +18,11 @@ PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:gateway:problem:"
 
 
+def problem_responses(texts: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for error statuses answered with problem+json, each with its description."""
+    return {status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in texts.items()}
+
+
 def field_error(
     detail: str, *, pointer: str | None = None, parameter: str | None = None, location: str | None = None
 ) -> dict[str, str]:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from gateway.consent import receipts
 from gateway.consent.receipt_schemas import ReceiptList, ReceiptOut
 from gateway.db.session import SessionDep
-from gateway.errors import PROBLEM_JSON, BadRequest, field_error
+from gateway.errors import BadRequest, field_error, problem_responses
 from gateway.http.api_limits import RateLimitedRoute
 from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
 from gateway.http.query import query_allowlist
@@ -24,10 +24,6 @@ from gateway.keys.dependencies import KeyringDep
 from gateway.oauth.bearer import AppTokenDep
 
 router = APIRouter(prefix="/api/v1/app", tags=["data"], route_class=RateLimitedRoute)
-
-
-def _problems(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    return {status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in texts.items()}
 
 
 def _after(position: dict[str, Any]) -> tuple[datetime, uuid.UUID]:
@@ -51,7 +47,7 @@ def _after(position: dict[str, Any]) -> tuple[datetime, uuid.UUID]:
         '`next_cursor` (or the `Link: rel="next"` header) until it is null.'
     ),
     response_model=ReceiptList,
-    responses=_problems(
+    responses=problem_responses(
         {
             400: "Unknown or repeated query parameter, a cursor this endpoint did not hand out, or an "
             "access token in the URL or body",

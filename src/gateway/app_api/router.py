@@ -19,7 +19,7 @@ from gateway.app_api import service
 from gateway.app_api.schemas import GrantedSchoolList, GrantedSchoolOut
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
-from gateway.errors import PROBLEM_JSON, BadRequest, field_error
+from gateway.errors import BadRequest, field_error, problem_responses
 from gateway.http.api_limits import RateLimitedRoute
 from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
 from gateway.http.query import query_allowlist
@@ -27,10 +27,6 @@ from gateway.keys.dependencies import KeyringDep
 from gateway.oauth.bearer import AppTokenDep, SchoolTokenDep
 
 router = APIRouter(prefix="/api/v1/app", tags=["data"], route_class=RateLimitedRoute)
-
-
-def _problems(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    return {status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in texts.items()}
 
 
 _TOKEN_PROBLEMS = {
@@ -86,7 +82,7 @@ def _after(position: dict[str, Any]) -> uuid.UUID:
         'grant id: follow `next_cursor` (or the `Link: rel="next"` header) until it is null.'
     ),
     response_model=GrantedSchoolList,
-    responses=_problems(
+    responses=problem_responses(
         {
             **_TOKEN_PROBLEMS,
             403: "A school token: this endpoint needs an app-level token (`insufficient_scope`)",
@@ -135,7 +131,7 @@ async def list_schools(
     ),
     status_code=204,
     response_class=Response,
-    responses=_problems(
+    responses=problem_responses(
         {
             **_TOKEN_PROBLEMS,
             403: "An app-level token: this endpoint needs a school token (`insufficient_scope`)",

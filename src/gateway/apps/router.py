@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Path, Response
 
@@ -11,7 +11,7 @@ from gateway.apps.schemas import AppCreated, AppIn, AppList, AppOut, AppPatch, S
 from gateway.apps.validation import AppDraft
 from gateway.db.session import SessionDep
 from gateway.developers.auth import DeveloperDep
-from gateway.errors import PROBLEM_JSON, InvalidInput, field_error
+from gateway.errors import InvalidInput, field_error, problem_responses
 from gateway.http.json_body import json_api_router
 from gateway.keys.dependencies import KeyringDep
 
@@ -30,16 +30,12 @@ ClientId = Annotated[str, Path(min_length=1, description="The app's `client_id`,
 _NULLABLE = frozenset({"webhook_url"})
 
 
-def _problems(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    return {status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in texts.items()}
-
-
 @router.post(
     "",
     summary="Register an app (its client secret is shown once)",
     status_code=201,
     response_model=AppCreated,
-    responses=_problems({**_AUTH, **_BODY, 422: "Invalid fields, each named by a JSON pointer"}),
+    responses=problem_responses({**_AUTH, **_BODY, 422: "Invalid fields, each named by a JSON pointer"}),
 )
 async def register_app(
     body: AppIn, caller: DeveloperDep, session: SessionDep, ring: KeyringDep
@@ -49,7 +45,7 @@ async def register_app(
     return AppCreated(**AppOut.of(app).model_dump(), client_secret=secret)
 
 
-@router.get("", summary="List the caller's apps", response_model=AppList, responses=_problems(_AUTH))
+@router.get("", summary="List the caller's apps", response_model=AppList, responses=problem_responses(_AUTH))
 async def list_apps(caller: DeveloperDep, session: SessionDep) -> AppList:
     return AppList(apps=[AppOut.of(app) for app in await service.list_apps(session, caller.developer.id)])
 
@@ -58,7 +54,7 @@ async def list_apps(caller: DeveloperDep, session: SessionDep) -> AppList:
     "/{client_id}",
     summary="One of the caller's apps (never its secret)",
     response_model=AppOut,
-    responses=_problems({**_AUTH, **_ID, **_MISSING}),
+    responses=problem_responses({**_AUTH, **_ID, **_MISSING}),
 )
 async def get_app(client_id: ClientId, caller: DeveloperDep, session: SessionDep) -> AppOut:
     return AppOut.of(await service.get_app(session, caller.developer.id, client_id))
@@ -68,7 +64,7 @@ async def get_app(client_id: ClientId, caller: DeveloperDep, session: SessionDep
     "/{client_id}",
     summary="Change some of an app's fields (validated as on registration)",
     response_model=AppOut,
-    responses=_problems(
+    responses=problem_responses(
         {
             **_AUTH,
             **_BODY,
@@ -96,7 +92,7 @@ async def update_app(
     summary="Delete an app",
     status_code=204,
     response_class=Response,
-    responses=_problems({**_AUTH, **_ID, **_MISSING}),
+    responses=problem_responses({**_AUTH, **_ID, **_MISSING}),
 )
 async def delete_app(client_id: ClientId, caller: DeveloperDep, session: SessionDep) -> Response:
     await service.delete_app(session, caller.developer.id, client_id)
@@ -113,7 +109,7 @@ async def delete_app(client_id: ClientId, caller: DeveloperDep, session: Session
     ),
     status_code=201,
     response_model=SecretRotated,
-    responses=_problems(
+    responses=problem_responses(
         {
             **_AUTH,
             **_ID,

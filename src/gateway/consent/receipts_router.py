@@ -7,14 +7,14 @@ Registered after the grants router (`manage.grants_router`), whose paths it exte
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Path, Query
 
 from gateway.consent import receipts
 from gateway.consent.receipt_schemas import ReceiptList, ReceiptOut
 from gateway.db.session import SessionDep
-from gateway.errors import PROBLEM_JSON, InvalidInput, field_error
+from gateway.errors import InvalidInput, field_error, problem_responses
 from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
 from gateway.http.json_body import json_api_router
 from gateway.http.query import query_allowlist
@@ -22,10 +22,6 @@ from gateway.keys.dependencies import KeyringDep
 from gateway.manage.auth import PrincipalDep
 
 router = json_api_router(prefix="/manage/v1/grants", tags=["manage"])
-
-
-def _problems(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    return {status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in texts.items()}
 
 
 @router.get(
@@ -38,7 +34,7 @@ def _problems(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
         "offline against `/.well-known/jwks.json` with `gateway receipts verify FILE`."
     ),
     response_model=ReceiptList,
-    responses=_problems(
+    responses=problem_responses(
         {
             400: "Unknown or repeated query parameter",
             401: "Missing, wrong or revoked school API key, or no fully signed-in admin session",

@@ -1,15 +1,15 @@
 """`/dashboard/log`, `/dashboard/data`, `/dashboard/ended`: what the school's admins can read of the
 authorisation log, the data-access log and the connections that ended (issue 13, item 3).
 
-GET pages only, no JavaScript. Filters come in the query string and are checked by hand, so that anything
-unexpected (an unknown or repeated parameter, a malformed date or id, a cursor this page did not hand out for
-this school and these filters) answers a 400 page rather than an error meant for API clients. Every query
+GET pages only, no JavaScript. Filters come in the query string and are checked by hand
+(`dashboard.page_queries`), so that anything unexpected (an unknown or repeated parameter, a malformed date
+or id, a cursor this page did not hand out for this school and these filters) answers a 400 page rather
+than an error meant for API clients. Every query
 is the signed-in admin's school's; times are shown in UK local time with the zone named.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,16 +22,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.access_log import service as access_log
-from gateway.accounts.errors import SessionInvalid
-from gateway.accounts.models import AdminSession
-from gateway.accounts.page_session import return_path, see_other, signed_in, with_next
-from gateway.accounts.sessions import Stage
 from gateway.audit.events import EventType
 from gateway.audit.models import AuditEvent
 from gateway.audit.service import EventFilter, find_events
 from gateway.consent import choices
 from gateway.consent.models import Grant
 from gateway.dashboard import words
+from gateway.dashboard.page_queries import BadQuery, bad_query_page, day, page_query, signed_in_school
 from gateway.db.session import SessionDep
 from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
 from gateway.keys.dependencies import KeyringDep
@@ -46,55 +43,6 @@ router = APIRouter(include_in_schema=False)
 PAGE: Final = 25
 CURSOR_KIND: Final = "dashboard-log"
 MAX_FILTER_LENGTH: Final = 40
-_DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-class BadQuery(Exception):
-    """The query string is not one these pages make."""
-
-
-def _query(request: Request, allowed: Mapping[str, int]) -> dict[str, str]:
-    """Each allowed parameter at most once, within its length, printable; empty values dropped."""
-    found: dict[str, str] = {}
-    for name, value in request.query_params.multi_items():
-        if name not in allowed or name in found or len(value) > allowed[name]:
-            raise BadQuery
-        if any(ord(char) < 32 or 0xD800 <= ord(char) <= 0xDFFF for char in value):
-            raise BadQuery
-        found[name] = value
-    return {name: value for name, value in found.items() if value}
-
-
-def _day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    if not _DAY.fullmatch(value):
-        raise BadQuery
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadQuery from None
-
-
-def _bad_query(request: Request, record: AdminSession, back: str) -> Response:
-    return render(
-        request,
-        "message.html",
-        title="These filters cannot be used",
-        message="The address holds a filter or a page link this page does not recognise. Start again from "
-        "the page itself.",
-        link={"href": back, "text": "Start again"},
-        csrf_token=record.csrf_token,
-        status_code=400,
-    )
-
-
-async def _admin(request: Request, session: AsyncSession) -> tuple[AdminSession, uuid.UUID] | Response:
-    try:
-        record, admin = await signed_in(request, session, Stage.FULL)
-    except SessionInvalid:
-        return see_other(with_next("/login", return_path(request.url.path)))
-    return record, admin.school_id
 
 
 # --- Authorisation log ------------------------------------------------------------------------------------
@@ -138,7 +86,7 @@ def _log_filters(query: Mapping[str, str]) -> LogFilters:
             app = str(uuid.UUID(app))
         except ValueError:
             raise BadQuery from None
-    since, until = _day(query.get("from")), _day(query.get("to"))
+    since, until = day(query.get("from")), day(query.get("to"))
     if since is not None and until is not None and until < since:
         raise BadQuery
     return LogFilters(event_type, app, since, until)
@@ -203,12 +151,12 @@ def _names_groups(rows: list[AuditEvent]) -> bool:
 
 @router.get("/dashboard/log")
 async def log_page(request: Request, session: SessionDep, ring: KeyringDep) -> Response:
-    opened = await _admin(request, session)
+    opened = await signed_in_school(request, session)
     if isinstance(opened, Response):
         return opened
     record, school_id = opened
     try:
-        query = _query(
+        query = page_query(
             request,
             {
                 "type": MAX_FILTER_LENGTH,
@@ -221,7 +169,7 @@ async def log_page(request: Request, session: SessionDep, ring: KeyringDep) -> R
         filters = _log_filters(query)
         rows, older, newer = await _log_page(session, ring, school_id, filters, query.get("cursor"))
     except BadQuery:
-        return _bad_query(request, record, "/dashboard/log")
+        return bad_query_page(request, record, "/dashboard/log")
     groups = await choices.group_names(session, ring, school_id) if _names_groups(rows) else {}
     names = await words.school_names(session, school_id, rows, groups)
     entries = [
@@ -308,14 +256,14 @@ def _app_reads(totals: list[access_log.Reads], names: words.Names) -> list[AppRe
 
 @router.get("/dashboard/data")
 async def data_page(request: Request, session: SessionDep) -> Response:
-    opened = await _admin(request, session)
+    opened = await signed_in_school(request, session)
     if isinstance(opened, Response):
         return opened
     record, school_id = opened
     try:
-        _query(request, {})
+        page_query(request, {})
     except BadQuery:
-        return _bad_query(request, record, "/dashboard/data")
+        return bad_query_page(request, record, "/dashboard/data")
     totals = await access_log.totals(session, school_id)
     names = await words.school_names(session, school_id)  # every app that read had a grant here
     return render(
@@ -362,14 +310,14 @@ def _how(actor: str) -> str:
 
 @router.get("/dashboard/ended")
 async def ended_page(request: Request, session: SessionDep) -> Response:
-    opened = await _admin(request, session)
+    opened = await signed_in_school(request, session)
     if isinstance(opened, Response):
         return opened
     record, school_id = opened
     try:
-        _query(request, {})
+        page_query(request, {})
     except BadQuery:
-        return _bad_query(request, record, "/dashboard/ended")
+        return bad_query_page(request, record, "/dashboard/ended")
     rows = list(
         await session.scalars(
             select(Grant)

@@ -19,7 +19,7 @@ from gateway.data_api.projection import RESOURCES, Resource
 from gateway.data_api.service import DEFAULT_LIMIT, MAX_LIMIT, Access, NotModified
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
-from gateway.errors import PROBLEM_JSON
+from gateway.errors import problem_responses
 from gateway.http.api_limits import RateLimitedRoute
 from gateway.http.cursors import MAX_CURSOR_LENGTH
 from gateway.http.query import DateTimeText, query_allowlist
@@ -65,10 +65,6 @@ IfNoneMatch = Annotated[
 RecordIdPath = Annotated[
     str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", description="The record's id, as listed.")
 ]
-
-
-def _problems(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    return {status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in texts.items()}
 
 
 _COMMON = {
@@ -191,7 +187,7 @@ def _add_listing(resource: Resource) -> None:
                 },
             },
             **_NOT_MODIFIED,
-            **_problems(
+            **problem_responses(
                 {**_COMMON, 422: f"`limit` outside 1 to {MAX_LIMIT:,}, or a malformed `updated_since`"}
             ),
         },
@@ -224,7 +220,7 @@ def _add_single(resource: Resource) -> None:
                 "content": {JSON: {"schema": schemas.record_schema(resource.name)}},
             },
             **_NOT_MODIFIED,
-            **_problems({**_COMMON, 404: "No such record visible to this app", 422: "Malformed id"}),
+            **problem_responses({**_COMMON, 404: "No such record visible to this app", 422: "Malformed id"}),
         },
     )
 
@@ -262,7 +258,7 @@ async def _read(
     responses={
         200: {"description": "The school", "content": {JSON: {"schema": schemas.record_schema("school")}}},
         **_NOT_MODIFIED,
-        **_problems({**_COMMON, 404: "The school's MIS has not sent the school's details yet"}),
+        **problem_responses({**_COMMON, 404: "The school's MIS has not sent the school's details yet"}),
     },
 )
 async def read_school(
@@ -290,7 +286,7 @@ for _resource in RESOURCES.values():
     + "\n\nEvery answer is written to the school's data-access log, one row per resource it carries.",
     response_model=schemas.ChangesPage,
     response_class=Response,
-    responses=_problems({**_COMMON, 422: f"`limit` outside 1 to {MAX_LIMIT:,}"}),
+    responses=problem_responses({**_COMMON, 422: f"`limit` outside 1 to {MAX_LIMIT:,}"}),
 )
 async def read_changes(
     token: SchoolTokenDep,

@@ -27,10 +27,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, bindparam, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.db.guarded import changed_rows
+from gateway.db.upsert import insert_for
 from gateway.jobs.job import Job
 from gateway.jobs.models import JobRun
 
@@ -92,10 +92,8 @@ async def _is_postgresql(session: AsyncSession) -> bool:
 
 async def _claim(session: AsyncSession, job: Job, *, now: datetime, forced: bool) -> bool:
     """Mark the job as run at `now` for the whole database; False if this interval's run was claimed."""
-    dialect = (await session.connection()).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     inserted = await session.scalar(
-        insert(JobRun)
+        (await insert_for(session, JobRun))
         .values(name=job.name, last_run_at=now)
         .on_conflict_do_nothing(index_elements=[JobRun.name])
         .returning(JobRun.name)

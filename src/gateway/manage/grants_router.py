@@ -20,7 +20,7 @@ from gateway.consent.repository import GrantState
 from gateway.consent.rules import Narrowing
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
-from gateway.errors import PROBLEM_JSON, InvalidInput, field_error
+from gateway.errors import InvalidInput, field_error, problem_responses
 from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
 from gateway.http.json_body import json_api_router
 from gateway.http.query import query_allowlist
@@ -35,10 +35,6 @@ _CSRF = {403: "Session cookie without a matching `X-CSRF-Token` header"}
 _MISSING = {404: "No grant with this id at the school (another school's grants are never found)"}
 _ID = {422: "Malformed grant id"}
 _ENDED = {409: "The grant is already revoked (`grant-revoked`), or changed meanwhile (`grant-changed`)"}
-
-
-def _problems(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    return {status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in texts.items()}
 
 
 GrantId = Annotated[uuid.UUID, Path(description="The grant's id, as listed.")]
@@ -65,7 +61,7 @@ def _position(sealed: dict[str, Any]) -> GrantPosition:
     "",
     summary="List the school's grants (live ones unless asked)",
     response_model=GrantList,
-    responses=_problems(
+    responses=problem_responses(
         {
             **_AUTH,
             400: "Unknown or repeated query parameter",
@@ -115,7 +111,7 @@ async def list_grants(
     "/{grant_id}",
     summary="Read a grant: scopes, sensitive approvals, audience, tokens, last access",
     response_model=GrantOut,
-    responses=_problems({**_AUTH, **_MISSING, **_ID}),
+    responses=problem_responses({**_AUTH, **_MISSING, **_ID}),
 )
 async def read_grant(
     grant_id: GrantId, session: SessionDep, ring: KeyringDep, principal: PrincipalDep
@@ -134,7 +130,7 @@ async def read_grant(
         "consent. Recorded as `grant.narrowed` in the authorisation log."
     ),
     response_model=GrantOut,
-    responses=_problems(
+    responses=problem_responses(
         {
             **_AUTH,
             **_CSRF,
@@ -169,7 +165,7 @@ async def narrow_grant(
         "The app must go through consent again to reconnect. Recorded as `grant.revoked`. No body."
     ),
     response_model=GrantOut,
-    responses=_problems(
+    responses=problem_responses(
         {
             **_AUTH,
             **_CSRF,

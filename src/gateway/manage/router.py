@@ -5,12 +5,12 @@ Thin: parse, one service call, return a schema. Authentication is `current_schoo
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Path, Response
 
 from gateway.db.session import SessionDep
-from gateway.errors import PROBLEM_JSON
+from gateway.errors import problem_responses
 from gateway.http.json_body import json_api_router
 from gateway.keys.dependencies import KeyringDep
 from gateway.manage import api_keys
@@ -24,10 +24,6 @@ _AUTH = {401: "Missing, wrong or revoked school API key, or no fully signed-in a
 _CSRF = {403: "Session cookie without a matching `X-CSRF-Token` header (POST, PUT, PATCH, DELETE)"}
 
 
-def _problems(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    return {status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in texts.items()}
-
-
 Prefix = Annotated[
     str,
     Path(pattern=r"^[A-Za-z0-9]{12}$", description="The key's prefix, as listed.", examples=["AbCdEfGh2345"]),
@@ -39,7 +35,7 @@ Prefix = Annotated[
     summary="Create a school API key (shown once)",
     status_code=201,
     response_model=ApiKeyCreated,
-    responses=_problems(
+    responses=problem_responses(
         {
             **_AUTH,
             **_CSRF,
@@ -60,7 +56,7 @@ async def create_api_key(
     "/api-keys",
     summary="List the school's API keys (never their secrets)",
     response_model=ApiKeyList,
-    responses=_problems(_AUTH),
+    responses=problem_responses(_AUTH),
 )
 async def list_api_keys(session: SessionDep, principal: PrincipalDep) -> ApiKeyList:
     rows = await api_keys.list_keys(session, principal)
@@ -72,7 +68,7 @@ async def list_api_keys(session: SessionDep, principal: PrincipalDep) -> ApiKeyL
     summary="Revoke a school API key",
     status_code=204,
     response_class=Response,
-    responses=_problems(
+    responses=problem_responses(
         {**_AUTH, **_CSRF, 404: "No key with this prefix in the school", 422: "Malformed prefix"}
     ),
 )
