@@ -26,6 +26,7 @@ from gateway.consent.pages import router as consent_pages
 from gateway.consent.receipts_router import router as grant_receipts_router
 from gateway.dashboard.history import router as dashboard_history
 from gateway.dashboard.pages import router as dashboard_pages
+from gateway.dashboard.pupils import router as pupil_pages
 from gateway.data_api.router import router as data_api_router
 from gateway.db.migrations import head_revision
 from gateway.db.session import Database
@@ -56,6 +57,7 @@ from gateway.oauth.revoke import router as revoke_router
 from gateway.oauth.token import router as token_router
 from gateway.observability.logging import configure_logging
 from gateway.observability.metrics import Metrics
+from gateway.pupils.router import router as pupil_disclosures_router
 from gateway.settings import Settings, load_settings
 from gateway.web.docs import mount_docs
 from gateway.web.home import router as home_page
@@ -184,8 +186,10 @@ def create_app(
     app.include_router(app_receipts_router)
     app.include_router(access_log_router)
     app.include_router(audit_log_router)
+    app.include_router(pupil_disclosures_router)
     app.include_router(dashboard_pages)
     app.include_router(dashboard_history)
+    app.include_router(pupil_pages)
     app.include_router(home_page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     mount_docs(app, title=TITLE)

@@ -1,11 +1,13 @@
 """The school admin's pages in real Chromium against `gateway serve` (issue 13, item 3): the home page,
 signing in without a `next` (Connected apps), every link of the navigation bar, then the demo app
-approved, narrowed and revoked, and all three on the authorisation log page; the app's read on the data
-accessed page; the ended connection; an unknown page's 404.
+approved; a pupil found by name whose page lists the app that can see them and its read of them; the app
+narrowed and revoked, and all three on the authorisation log page; the app's read on the data accessed
+page; the ended connection; an unknown page's 404.
 
 Demo seed 17 (a school of its own in the browser tests' shared database).
-Screenshots: docs/screenshots/home.png, dashboard-log.png, dashboard-log-filtered.png, dashboard-data.png,
-dashboard-ended.png, not-found.png (replaced only with GATEWAY_UPDATE_SCREENSHOTS=1).
+Screenshots: docs/screenshots/home.png, pupils-search.png, pupil.png, dashboard-log.png,
+dashboard-log-filtered.png, dashboard-data.png, dashboard-ended.png, not-found.png (replaced only with
+GATEWAY_UPDATE_SCREENSHOTS=1).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ NAV = {
     "Connected apps": "/dashboard",
     "Authorisation log": "/dashboard/log",
     "Data accessed": "/dashboard/data",
+    "Pupils": "/dashboard/pupils",
     "Account": "/account",
 }
 
@@ -55,7 +58,7 @@ async def test_school_admin_pages_in_chromium(
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url("**/dashboard")  # no `next`: Connected apps
 
-    for link in ("Authorisation log", "Data accessed", "Account", "Connected apps"):
+    for link in ("Authorisation log", "Data accessed", "Pupils", "Account", "Connected apps"):
         await go(page, link)
     await page.get_by_text("No app has read any").count()
 
@@ -75,6 +78,26 @@ async def test_school_admin_pages_in_chromium(
     assert read.status_code == 200, read.text[:300]
     pupils = len(read.json()["data"])
     assert pupils > 0
+
+    # A pupil's page, found by name: the app can see them now, and read them once.
+    first = read.json()["data"][0]
+    await page.goto(f"{live_server.base_url}/dashboard")
+    await go(page, "Pupils")
+    await page.get_by_label("Name or UPN").fill(f"{first['first_name']} {first['last_name']}")
+    await page.get_by_role("button", name="Find").click()
+    await page.wait_for_url("**/dashboard/pupils?q=*")
+    await shot(page, "pupils-search.png")
+    await page.get_by_role("link", name=f"{first['last_name']}, {first['first_name']}").first.click()
+    await page.wait_for_url(f"**/dashboard/pupils/{first['id']}")
+    now = page.get_by_role("region", name="Apps that can see this pupil now")
+    await now.get_by_role("heading", name=APP).wait_for()
+    assert "Pupils: date of birth and gender" in await now.inner_text()
+    included = page.get_by_role("region", name="Requests that included this pupil")
+    row = included.get_by_role("row", name=APP)
+    assert await row.count() == 1
+    assert "Pupils: basic details" in await row.inner_text()
+    assert f"\t{pupils}" in await row.inner_text()  # records in that answer
+    await shot(page, "pupil.png")
 
     # Narrow (stop sharing dates of birth), then revoke, from Connected apps.
     await page.goto(f"{live_server.base_url}/dashboard")

@@ -1,9 +1,10 @@
-"""Write and read the data-access log (SPEC §3.5): field names and counts, never record contents.
+"""Write and read the data-access log (SPEC §3.5): fields, counts and which pupils, never record contents.
 
 `record` is called by the data API once per resource in each response it sends with records (a listing
-or a single record: one row; a changes-feed page: one row per resource in it). `entries` answers a school's
-question "which apps received which fields of our data, and when", newest first; `totals` sums it per app,
-resource and field set for the dashboard's "Data accessed" page.
+or a single record: one row; a changes-feed page: one row per resource in it), with the pupils those
+records were about (`pupil_sets`). `entries` answers a school's question "which apps received which
+fields of our data, and when", newest first; `totals` sums it per app, resource and field set for the
+dashboard's "Data accessed" page.
 """
 
 from __future__ import annotations
@@ -14,22 +15,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, Uuid, bindparam, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.access_log import pupil_sets
 from gateway.access_log.models import DataAccess
-from gateway.db.base import utcnow
+from gateway.db.base import UTCDateTime, utcnow
 
 __all__ = ["AccessFilter", "Delivery", "Reads", "entries", "record", "totals"]
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """What one response sent of one resource: the field names present in it and how many records."""
+    """What one response sent of one resource: the field names present in it, how many records, and the
+    pupils those records were about (see `data_api.service.carried_pupils`)."""
 
     resource: str
     fields: frozenset[str]
     record_count: int
+    pupils: frozenset[str] = frozenset()
 
 
 async def record(
@@ -42,8 +46,35 @@ async def record(
     deliveries: Iterable[Delivery],
     request_id: str | None,
 ) -> None:
-    """Append one row per delivery (one statement); flushed with the request's transaction."""
+    """Append one row per delivery and store the pupil sets not stored yet: one statement on PostgreSQL."""
+    deliveries = list(deliveries)
+    if not deliveries:
+        return
     now = utcnow()
+    digests = [pupil_sets.digest_of(d.pupils) if d.pupils else None for d in deliveries]
+    sets = {digest: d.pupils for digest, d in zip(digests, deliveries, strict=True) if digest is not None}
+    if (await session.connection()).dialect.name == "postgresql":
+        pairs = [(digest, pupil) for digest, pupils in sets.items() for pupil in sorted(pupils)]
+        await session.execute(
+            _PG_RECORD,
+            {
+                "school_id": school_id,
+                "app_id": app_id,
+                "client_id": client_id,
+                "grant_id": grant_id,
+                "request_id": request_id,
+                "now": now,
+                "resources": [d.resource for d in deliveries],
+                "fields": [" ".join(sorted(d.fields)) for d in deliveries],
+                "counts": [d.record_count for d in deliveries],
+                "digests": digests,
+                "set_digests": sorted(sets),
+                "pupil_digests": [digest for digest, _pupil in pairs],
+                "pupil_ids": [pupil for _digest, pupil in pairs],
+            },
+        )
+        return
+    await pupil_sets.keep(session, school_id, sets)
     rows = [
         {
             "school_id": school_id,
@@ -55,15 +86,50 @@ async def record(
             "record_count": delivery.record_count,
             "request_id": request_id,
             "occurred_at": now,
+            "pupil_set": digest,
         }
-        for delivery in deliveries
+        for delivery, digest in zip(deliveries, digests, strict=True)
     ]
     # A Core insert into the table: the ORM's bulk path costs more than the statement itself here.
     table = cast(Table, DataAccess.__table__)
     if len(rows) == 1:
         await session.execute(insert(table).values(rows[0]))
-    elif rows:
+    else:
         await session.execute(insert(table), rows)
+
+
+# The data API's hot path on PostgreSQL: the log rows, each new pupil set and its pupils, in one round trip.
+# A set already stored (the usual case: apps read the same pages night after night) is skipped by
+# ON CONFLICT, and then no pupil row is written either. Writable CTEs all run; `new_pupils` joins on what
+# `new_sets` inserted, so a concurrent request storing the same set waits, then writes nothing.
+_PG_RECORD = text(
+    """
+    WITH new_sets AS (
+        INSERT INTO data_access_pupil_sets (school_id, digest, created_at)
+        SELECT CAST(:school_id AS uuid), d, :now FROM unnest(CAST(:set_digests AS varchar[])) AS d
+        ON CONFLICT (school_id, digest) DO NOTHING
+        RETURNING digest
+    ), new_pupils AS (
+        INSERT INTO data_access_pupils (school_id, digest, student_id)
+        SELECT CAST(:school_id AS uuid), p.digest, p.student_id
+        FROM unnest(CAST(:pupil_digests AS varchar[]), CAST(:pupil_ids AS varchar[])) AS p(digest, student_id)
+        JOIN new_sets ON new_sets.digest = p.digest
+    )
+    INSERT INTO data_access_log (school_id, app_id, client_id, grant_id, resource, fields, record_count,
+                                 request_id, occurred_at, pupil_set)
+    SELECT CAST(:school_id AS uuid), CAST(:app_id AS uuid), :client_id, CAST(:grant_id AS uuid), d.resource,
+           d.fields, d.record_count, :request_id, :now, d.pupil_set
+    FROM unnest(CAST(:resources AS varchar[]), CAST(:fields AS text[]), CAST(:counts AS integer[]),
+                CAST(:digests AS varchar[]))
+         WITH ORDINALITY AS d(resource, fields, record_count, pupil_set, ord)
+    ORDER BY d.ord
+    """
+).bindparams(
+    bindparam("school_id", type_=Uuid()),
+    bindparam("app_id", type_=Uuid()),
+    bindparam("grant_id", type_=Uuid()),
+    bindparam("now", type_=UTCDateTime()),
+)
 
 
 @dataclass(frozen=True, slots=True)

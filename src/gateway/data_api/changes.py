@@ -53,7 +53,7 @@ from gateway.consent.audience import in_range
 from gateway.data_api.models import AudienceSnapshot
 from gateway.data_api.projection import RESOURCES, Kind, project
 from gateway.data_api.reader import Reader, Stored
-from gateway.data_api.service import Access, bad_cursor, log_access
+from gateway.data_api.service import Access, bad_cursor, carried_pupils, log_access
 from gateway.db.base import utcnow
 from gateway.http.cursors import CURSOR_SECRET, InvalidCursor, open_cursor, seal_cursor
 from gateway.keys.keyring import Keyring
@@ -95,7 +95,15 @@ class Feed:
     events: list[dict[str, Any]]
     next_cursor: str
     has_more: bool
-    deliveries: dict[str, tuple[set[str], int]] = field(default_factory=dict)
+
+
+@dataclass
+class _Sent:
+    """What the page sent of one resource: field names, events, and the pupils its upserts were about."""
+
+    fields: set[str] = field(default_factory=set)
+    count: int = 0
+    pupils: set[str] = field(default_factory=set)
 
 
 def fingerprint(access: Access) -> str:
@@ -108,15 +116,17 @@ class _Builder:
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
-        self.delivered: dict[str, tuple[set[str], int]] = {}
+        self.delivered: dict[str, _Sent] = {}
 
-    def _count(self, resource: str, names: set[str] | frozenset[str]) -> None:
-        present, count = self.delivered.get(resource, (set(), 0))
-        present.update(names)
-        self.delivered[resource] = (present, count + 1)
+    def _count(self, resource: str, names: set[str] | frozenset[str]) -> _Sent:
+        sent = self.delivered.setdefault(resource, _Sent())
+        sent.fields.update(names)
+        sent.count += 1
+        return sent
 
     def upsert(self, resource: str, row: Stored, record: dict[str, Any]) -> None:
-        self._count(resource, {name for name in record if name != "updated_at"})
+        sent = self._count(resource, {name for name in record if name != "updated_at"})
+        sent.pupils.update(carried_pupils(RESOURCES[resource].kind, [row], [record]))
         self.events.append(
             {
                 "resource": resource,
@@ -128,6 +138,7 @@ class _Builder:
         )
 
     def tombstone(self, resource: str, record_id: str, reason: str) -> None:
+        """An id only (deleted, or no longer visible): it carries nothing about a pupil, so names none."""
         self._count(resource, {"id"})
         self.events.append({"resource": resource, "id": record_id, "deleted": True, "reason": reason})
 
@@ -336,6 +347,7 @@ async def read_changes(
 
 async def _log(session: AsyncSession, access: Access, out: _Builder, request_id: str | None) -> None:
     deliveries = [
-        Delivery(resource, frozenset(names), count) for resource, (names, count) in out.delivered.items()
+        Delivery(resource, frozenset(sent.fields), sent.count, frozenset(sent.pupils))
+        for resource, sent in out.delivered.items()
     ]
     await log_access(session, access, deliveries or [Delivery("changes", frozenset(), 0)], request_id)

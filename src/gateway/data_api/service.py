@@ -2,7 +2,8 @@
 
 One request costs: the token check (one query, in `oauth.bearer`, which also reads the school's change
 number, the ETag's input), one query for the page (audience filter in SQL), decrypting
-only the records returned, and one insert into the access log.
+only the records returned, and one insert into the access log (with one more that finds the set of pupils
+the page carried already stored, or stores it: `access_log.pupil_sets`).
 
 ETags are weak (`W/"…"`): a hash of the school's change number, the grant's scopes and audience, the
 token's scopes, the audience range (academic year), the resource and the request's query. Any write to
@@ -36,6 +37,7 @@ __all__ = [
     "Access",
     "NotModified",
     "RecordPage",
+    "carried_pupils",
     "list_records",
     "read_record",
 ]
@@ -136,13 +138,32 @@ def _out(
     return projected
 
 
-def delivered(resource: str, records: Sequence[Mapping[str, Any]]) -> access_log.Delivery:
-    """What a response sent of a resource: the field names present (metadata aside) and the count."""
+def carried_pupils(
+    kind: Kind, rows: Sequence[Stored], records: Sequence[Mapping[str, Any]]
+) -> frozenset[str]:
+    """The pupils records sent are about: each pupil record's pupil, the pupil of each per-pupil record
+    (attendance, results, exclusions, contact links: whatever fields were sent), and each pupil a group's
+    `student_ids` names (membership is data about them). Contacts, staff, assessments and the school's own
+    records are about no pupil. The pupil page's "which responses included this pupil" reads this."""
+    if kind is Kind.STUDENTS:
+        return frozenset(row.record_id for row in rows)
+    if kind is Kind.PER_STUDENT:
+        return frozenset(row.student_id for row in rows if row.student_id is not None)
+    if kind is Kind.GROUPS:
+        return frozenset(pupil for record in records for pupil in record.get("student_ids") or ())
+    return frozenset()
+
+
+def delivered(
+    resource: str, records: Sequence[Mapping[str, Any]], pupils: frozenset[str] = frozenset()
+) -> access_log.Delivery:
+    """What a response sent of a resource: the field names present (metadata aside), the count and the
+    pupils the records are about (`carried_pupils`)."""
     present: set[str] = set()
     for record in records:
         present.update(record)
     present.discard("updated_at")
-    return access_log.Delivery(resource, frozenset(present), len(records))
+    return access_log.Delivery(resource, frozenset(present), len(records), pupils)
 
 
 async def log_access(
@@ -224,7 +245,8 @@ async def list_records(
         _out(record, resource.name, fields, row, visible) for record, row in zip(opened, rows, strict=True)
     ]
     next_cursor = None if last is None else seal_cursor(key, {"a": last}, kind="list", **made_for)
-    await log_access(session, access, [delivered(resource.name, records)], request_id)
+    pupils = carried_pupils(resource.kind, rows, records)
+    await log_access(session, access, [delivered(resource.name, records, pupils)], request_id)
     return RecordPage(records, next_cursor, etag)
 
 
@@ -275,5 +297,6 @@ async def read_record(
         visible = await reader.visible_student_ids(access.audience, access.range_start)
     (opened,) = await reader.open(resource.name, [row])
     record = _out(opened, resource.name, fields, row, visible)
-    await log_access(session, access, [delivered(resource.name, [record])], request_id)
+    pupils = carried_pupils(resource.kind, [row], [record])
+    await log_access(session, access, [delivered(resource.name, [record], pupils)], request_id)
     return record, etag
