@@ -134,7 +134,7 @@ async def register_bench_app(
         support_url="https://bench.example.com/support",
         webhook_url=None,
     )
-    app, secret = await apps.register(session, keyring, developer.id, draft)
+    app, secret, _webhook_secret = await apps.register(session, keyring, developer.id, draft)
     assert secret is not None  # a confidential client
     return app, secret
 

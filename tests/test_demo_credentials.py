@@ -45,7 +45,12 @@ def test_demo_writes_the_credentials_file(tmp_path: Path) -> None:
     assert creds["issuer"] == "http://127.0.0.1:8124"
     app = creds["app"]
     assert isinstance(app, dict)
-    assert set(app) == {"client_id", "client_secret", "redirect_uris", "required_scopes", "optional_scopes"}
+    assert set(app) == {
+        "client_id", "client_secret", "redirect_uris", "required_scopes", "optional_scopes", "webhook_url",
+        "webhook_secret",
+    }  # fmt: skip
+    assert app["webhook_url"] == "http://127.0.0.1:8765/webhooks"
+    assert str(app["webhook_secret"]).startswith("whsec_")
     assert app["redirect_uris"] == ["http://127.0.0.1:8765/callback"]
     assert app["required_scopes"] == "school groups students.basic"
     assert app["optional_scopes"] == "students.demographics attendance.summaries students.sen"

@@ -28,6 +28,7 @@ from gateway.dashboard.history import router as dashboard_history
 from gateway.dashboard.pages import router as dashboard_pages
 from gateway.dashboard.pupils import router as pupil_pages
 from gateway.data_api.router import router as data_api_router
+from gateway.db.base import utcnow
 from gateway.db.migrations import head_revision
 from gateway.db.session import Database
 from gateway.developers.router import router as developer_router
@@ -62,6 +63,10 @@ from gateway.settings import Settings, load_settings
 from gateway.web.docs import mount_docs
 from gateway.web.home import router as home_page
 from gateway.web.templates import STATIC
+from gateway.webhooks.delivery import Outbound, backlog
+from gateway.webhooks.events import webhook_schemas
+from gateway.webhooks.router import router as webhooks_router
+from gateway.webhooks.worker import WebhookWorker
 
 TITLE = "The gateway"
 DESCRIPTION = """\
@@ -126,10 +131,29 @@ def create_app(
         )
         if app.state.job_runner is not None:
             app.state.job_runner.start()
+        # Webhooks (issue 14): each process sends; on PostgreSQL they claim different messages.
+        webhook_worker = (
+            WebhookWorker(
+                app.state.database.sessionmaker,
+                app.state.keyring,
+                Outbound(
+                    allow_http=settings.webhooks_may_use_http, allow_private=settings.webhook_allow_private
+                ),
+                counted=lambda report: app.state.metrics.count_webhooks(
+                    delivered=report.delivered, retried=report.retried, failed=report.failed
+                ),
+            )
+            if owned
+            else None
+        )
+        if webhook_worker is not None:
+            webhook_worker.start()
         try:
             yield
         finally:
-            background = [worker for worker in (mail_worker, app.state.job_runner) if worker is not None]
+            background = [
+                worker for worker in (mail_worker, app.state.job_runner, webhook_worker) if worker is not None
+            ]
             await asyncio.gather(*(worker.stop() for worker in background))
             if owned:
                 await app.state.database.dispose()
@@ -164,6 +188,14 @@ def create_app(
         app.state.database = database
         app.state.metrics.watch_pool(database.engine)
 
+    async def webhook_backlog(metrics: Metrics) -> None:
+        async with app.state.database.sessionmaker() as session:
+            pending, oldest = await backlog(session, utcnow())
+        metrics.webhook_pending.set(pending)
+        metrics.webhook_oldest.set(oldest)
+
+    app.state.metrics.before_scrape(webhook_backlog)
+
     install_error_handlers(app)
     # The hottest routes first: FastAPI matches routes in order.
     app.include_router(token_router)
@@ -175,6 +207,7 @@ def create_app(
     app.include_router(manage_router)
     app.include_router(developer_router)
     app.include_router(apps_router)
+    app.include_router(webhooks_router)
     app.include_router(account_pages)
     app.include_router(jwks_router)
     app.include_router(metadata_router)
@@ -217,7 +250,7 @@ def finish_openapi(app: FastAPI) -> None:
             tag for path in schema["paths"].values() for op in path.values() for tag in op.get("tags", ())
         }
         schema["tags"] = [tag for tag in NAMESPACE_TAGS if tag["name"] in used]
-        components = {**schema["components"]["schemas"], **record_schemas()}
+        components = {**schema["components"]["schemas"], **record_schemas(), **webhook_schemas()}
         schema["components"]["schemas"] = dict(sorted(components.items()))
         return schema
 

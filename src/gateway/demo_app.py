@@ -2,8 +2,9 @@
 
 The app asks for the three kinds of scope the consent page must show: required
 (`school groups students.basic`), optional (`students.demographics attendance.summaries`) and an
-optional sensitive one (`students.sen`). Each run issues a fresh developer key and client secret; the
-client id stays the same, so nothing is duplicated.
+optional sensitive one (`students.sen`). Each run issues a fresh developer key, client secret and webhook
+secret (the sample app at `examples/sample_app` receives webhooks at `WEBHOOK_URL`); the client id stays
+the same, so nothing is duplicated.
 """
 
 from __future__ import annotations
@@ -24,13 +25,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.apps import service as apps
 from gateway.apps.models import AuthMethod
 from gateway.apps.validation import AppDraft
+from gateway.db.base import utcnow
 from gateway.developers import service as developers
 from gateway.developers.models import Developer
 from gateway.keys.keyring import Keyring
+from gateway.webhooks import secrets as webhook_secrets
 
 DEVELOPER_EMAIL = "developer@demo-app.example.org"
 APP_NAME = "Demo homework planner"
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
+WEBHOOK_URL = "http://127.0.0.1:8765/webhooks"  # the sample app's receiver (examples/sample_app)
 REQUIRED_SCOPES = "school groups students.basic"
 OPTIONAL_SCOPES = "students.demographics attendance.summaries students.sen"
 
@@ -43,6 +47,8 @@ class DemoApp:
     redirect_uris: list[str]
     required_scopes: str
     optional_scopes: str
+    webhook_url: str
+    webhook_secret: str
 
 
 def demo_draft(base_url: str) -> AppDraft:
@@ -55,7 +61,7 @@ def demo_draft(base_url: str) -> AppDraft:
         token_endpoint_auth_method=AuthMethod.CLIENT_SECRET_BASIC,
         privacy_policy_url=f"{base_url}/docs",
         support_url=f"{base_url}/docs",
-        webhook_url=None,
+        webhook_url=WEBHOOK_URL,
     )
 
 
@@ -70,11 +76,24 @@ async def demo_app(session: AsyncSession, keyring: Keyring, base_url: str) -> De
     existing = [app for app in await apps.list_apps(session, developer.id) if app.name == APP_NAME]
     if existing:
         app, secret = await apps.rotate_secret(session, keyring, developer.id, existing[0].client_id)
+        app.webhook_url = WEBHOOK_URL
+        webhook_secret = await webhook_secrets.rotate(session, keyring, app.id, utcnow())
     else:
-        app, new_secret = await apps.register(session, keyring, developer.id, demo_draft(base_url))
+        app, new_secret, webhook_secret = await apps.register(
+            session, keyring, developer.id, demo_draft(base_url), webhook_loopback_http=True
+        )
         assert new_secret is not None  # a confidential client
         secret = new_secret
-    return DemoApp(key, app.client_id, secret, [REDIRECT_URI], REQUIRED_SCOPES, OPTIONAL_SCOPES)
+    return DemoApp(
+        key,
+        app.client_id,
+        secret,
+        [REDIRECT_URI],
+        REQUIRED_SCOPES,
+        OPTIONAL_SCOPES,
+        WEBHOOK_URL,
+        webhook_secret,
+    )
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,8 @@ def credentials(
             "redirect_uris": app.redirect_uris,
             "required_scopes": app.required_scopes,
             "optional_scopes": app.optional_scopes,
+            "webhook_url": app.webhook_url,
+            "webhook_secret": app.webhook_secret,
         },
     }
 

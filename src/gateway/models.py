@@ -1,6 +1,6 @@
 """Every ORM model, imported in one place so Alembic and tests see the whole schema."""
 
-from gateway.access_log.models import DataAccess
+from gateway.access_log.models import DataAccess, DataAccessPupil, DataAccessPupilSet
 from gateway.accounts.models import AccountLink, Admin, AdminSession, RecoveryCode, ResetRequest
 from gateway.apps.models import App
 from gateway.audit.models import AuditCheckpoint, AuditEvent
@@ -16,6 +16,7 @@ from gateway.manage.models import SchoolApiKey
 from gateway.mis.models import ConnectorBatch, GroupMembership, MisRecordRow, SyncRun
 from gateway.schools.models import School
 from gateway.tokens.models import AuthorizationCode, IssuedAccessToken, RefreshToken
+from gateway.webhooks.models import WebhookEndpoint, WebhookMessage, WebhookSecret
 
 metadata = Base.metadata
 
@@ -34,6 +35,8 @@ __all__ = [
     "ConnectorKey",
     "ConsentReceipt",
     "DataAccess",
+    "DataAccessPupil",
+    "DataAccessPupilSet",
     "Developer",
     "DeveloperKey",
     "Grant",
@@ -52,5 +55,8 @@ __all__ = [
     "ServerSecret",
     "SigningKey",
     "SyncRun",
+    "WebhookEndpoint",
+    "WebhookMessage",
+    "WebhookSecret",
     "metadata",
 ]

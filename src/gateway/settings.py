@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         description="Directory for the embedded SQLite database and, in development only, "
         "the generated master key file.",
     )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks go to loopback, private and link-local addresses. For development and "
+        "tests only: refused when GATEWAY_ENVIRONMENT=production.",
+    )
     database_url: str = Field(
         default="",
         description="SQLAlchemy URL: `sqlite+aiosqlite:///path.db` (default: `<data_dir>/gateway.db`) "
@@ -223,11 +228,20 @@ class Settings(BaseSettings):
                 raise ValueError("GATEWAY_MASTER_KEY is required when GATEWAY_ENVIRONMENT=production")
             if not self.issuer.startswith("https://"):
                 raise ValueError("GATEWAY_ISSUER must use https when GATEWAY_ENVIRONMENT=production")
+            if self.webhook_allow_private:
+                raise ValueError(
+                    "GATEWAY_WEBHOOK_ALLOW_PRIVATE must not be set when GATEWAY_ENVIRONMENT=production"
+                )
         return self
 
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'gateway.db'}"
+
+    @property
+    def webhooks_may_use_http(self) -> bool:
+        """Plain http webhooks: only outside production (a local receiver while developing, tests)."""
+        return self.environment is not Environment.PRODUCTION
 
     @property
     def is_sqlite(self) -> bool:

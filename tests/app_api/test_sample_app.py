@@ -40,6 +40,8 @@ def credentials_file(tmp_path: Path) -> Path:
         redirect_uris=["http://127.0.0.1:8765/callback"],
         required_scopes="school groups students.basic",
         optional_scopes="students.demographics attendance.summaries students.sen",
+        webhook_url="http://127.0.0.1:8765/webhooks",
+        webhook_secret="whsec_" + "w" * 44,
     )
     path = tmp_path / "demo-credentials.json"
     write_credentials(path, credentials(ISSUER, SCHOOL_ID, "admin@demo.example.org", PASSWORD, app))

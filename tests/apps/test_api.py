@@ -56,10 +56,11 @@ async def test_register_a_confidential_app(
     assert set(body) == {
         "client_id", "client_secret", "name", "description", "redirect_uris", "required_scopes",
         "optional_scopes", "token_endpoint_auth_method", "privacy_policy_url", "support_url", "webhook_url",
-        "previous_secret_expires_at", "created_at", "updated_at",
+        "previous_secret_expires_at", "created_at", "updated_at", "webhook_secret",
     }  # fmt: skip
     assert body["client_id"].startswith("gw_app_")
     assert body["client_secret"].startswith("gw_cs_")
+    assert body["webhook_secret"].startswith("whsec_")
     assert body["required_scopes"] == "school groups students.basic"
     assert body["optional_scopes"] == "students.demographics students.sen attendance.summaries"
     assert body["redirect_uris"] == registration()["redirect_uris"]
@@ -187,10 +188,14 @@ async def test_get_and_list_never_show_the_secret(
     assert [app["client_id"] for app in listed.json()["apps"]] == [first["client_id"], second["client_id"]]
     one = await client.get(f"{APPS}/{first['client_id']}", headers=bearer(developer.key))
     assert one.status_code == 200
-    assert one.json() == {key: value for key, value in first.items() if key != "client_secret"}
+    assert one.json() == {
+        key: value for key, value in first.items() if key not in {"client_secret", "webhook_secret"}
+    }
     for response in (listed, one):
         assert 'client_secret"' not in response.text
         for secret in (first["client_secret"], second["client_secret"], theirs["client_secret"]):
+            assert secret not in response.text
+        for secret in (first["webhook_secret"], second["webhook_secret"], theirs["webhook_secret"]):
             assert secret not in response.text
     other_list = await client.get(APPS, headers=bearer(other_developer.key))
     assert [app["client_id"] for app in other_list.json()["apps"]] == [theirs["client_id"]]
@@ -269,7 +274,7 @@ async def test_patch_is_validated_like_registration(
     switch = await client.patch(path, json={"token_endpoint_auth_method": "none"}, headers=key)
     assert problem(switch, 409)["errors"][0]["pointer"] == "#/token_endpoint_auth_method"
     assert (await client.get(path, headers=key)).json() == {
-        k: v for k, v in created.items() if k != "client_secret"
+        k: v for k, v in created.items() if k not in {"client_secret", "webhook_secret"}
     }
 
 

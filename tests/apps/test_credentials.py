@@ -75,7 +75,9 @@ async def test_client_authentication_through_a_rotation(
     session: AsyncSession, keyring: Keyring, developer: DeveloperWithKey
 ) -> None:
     owner = developer.developer.id
-    app, first = await service.register(session, keyring, owner, _draft(AuthMethod.CLIENT_SECRET_POST))
+    app, first, _webhook_secret = await service.register(
+        session, keyring, owner, _draft(AuthMethod.CLIENT_SECRET_POST)
+    )
     assert first is not None
     assert await secret_accepted(session, keyring, app, first)
     assert not await secret_accepted(session, keyring, app, credentials.new_client_secret())
@@ -101,7 +103,9 @@ async def test_client_authentication_through_a_rotation(
 async def test_a_public_client_is_refused_any_secret(
     session: AsyncSession, keyring: Keyring, developer: DeveloperWithKey
 ) -> None:
-    app, secret = await service.register(session, keyring, developer.developer.id, _draft(AuthMethod.NONE))
+    app, secret, _webhook_secret = await service.register(
+        session, keyring, developer.developer.id, _draft(AuthMethod.NONE)
+    )
     assert secret is None
     assert app.client_secret_hash is None
     for sent_by in (AuthMethod.CLIENT_SECRET_BASIC, AuthMethod.CLIENT_SECRET_POST):

@@ -82,7 +82,7 @@ async def register(
     developer, _row, _key = await developers.create_developer(
         session, keyring, name=f"Synthetic Apps {number}", email=f"dev{number}@synthetic-apps.example.org"
     )
-    app, secret = await apps.register(
+    app, secret, _webhook_secret = await apps.register(
         session, keyring, developer.id, draft(token_endpoint_auth_method=method)
     )
     await session.commit()

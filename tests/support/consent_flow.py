@@ -74,7 +74,7 @@ async def make_party(
     method: AuthMethod = AuthMethod.CLIENT_SECRET_BASIC,
 ) -> Party:
     developer = await make_developer(session, keyring, "Synthetic Apps Ltd", f"dev.{email}")
-    app, secret = await apps.register(
+    app, secret, _webhook_secret = await apps.register(
         session, keyring, developer.developer.id, draft(token_endpoint_auth_method=method)
     )
     account = await make_account(session, email)

@@ -42,7 +42,7 @@ class World:
 
     async def app(self, name: str = "Homework Planner", developer: DeveloperWithKey | None = None) -> App:
         owner = developer or await self.developer()
-        app, _secret = await apps.register(
+        app, _secret, _webhook_secret = await apps.register(
             self.session,
             self.keyring,
             owner.developer.id,

@@ -13,6 +13,7 @@ from gateway.db.session import SessionDep
 from gateway.developers.auth import DeveloperDep
 from gateway.errors import InvalidInput, field_error, problem_responses
 from gateway.http.json_body import json_api_router
+from gateway.http.settings_dep import SettingsDep
 from gateway.keys.dependencies import KeyringDep
 
 router = json_api_router(prefix="/developer/v1/apps", tags=["developer"])
@@ -38,11 +39,13 @@ _NULLABLE = frozenset({"webhook_url"})
     responses=problem_responses({**_AUTH, **_BODY, 422: "Invalid fields, each named by a JSON pointer"}),
 )
 async def register_app(
-    body: AppIn, caller: DeveloperDep, session: SessionDep, ring: KeyringDep
+    body: AppIn, caller: DeveloperDep, session: SessionDep, ring: KeyringDep, settings: SettingsDep
 ) -> AppCreated:
     draft = AppDraft(**body.model_dump())
-    app, secret = await service.register(session, ring, caller.developer.id, draft)
-    return AppCreated(**AppOut.of(app).model_dump(), client_secret=secret)
+    app, secret, webhook_secret = await service.register(
+        session, ring, caller.developer.id, draft, webhook_loopback_http=settings.webhooks_may_use_http
+    )
+    return AppCreated(**AppOut.of(app).model_dump(), client_secret=secret, webhook_secret=webhook_secret)
 
 
 @router.get("", summary="List the caller's apps", response_model=AppList, responses=problem_responses(_AUTH))
@@ -75,7 +78,7 @@ async def get_app(client_id: ClientId, caller: DeveloperDep, session: SessionDep
     ),
 )
 async def update_app(
-    client_id: ClientId, body: AppPatch, caller: DeveloperDep, session: SessionDep
+    client_id: ClientId, body: AppPatch, caller: DeveloperDep, session: SessionDep, settings: SettingsDep
 ) -> AppOut:
     changes = body.model_dump(include=body.model_fields_set)
     nulls = sorted(name for name, value in changes.items() if value is None and name not in _NULLABLE)
@@ -84,7 +87,15 @@ async def update_app(
             "The request has invalid fields.",
             errors=[field_error("must not be null", pointer=f"#/{name}") for name in nulls],
         )
-    return AppOut.of(await service.update_app(session, caller.developer.id, client_id, changes))
+    return AppOut.of(
+        await service.update_app(
+            session,
+            caller.developer.id,
+            client_id,
+            changes,
+            webhook_loopback_http=settings.webhooks_may_use_http,
+        )
+    )
 
 
 @router.delete(

@@ -45,8 +45,9 @@ _METHOD = (
 _PRIVACY = "The app's privacy policy: https, or http only on a loopback host; hosts as for `redirect_uris`."
 _SUPPORT = "Where schools get help: https, or http only on a loopback host; hosts as for `redirect_uris`."
 _WEBHOOK = (
-    "Optional https URL for signed event notifications such as `grant.revoked`; hosts as for "
-    "`redirect_uris`; null for none."
+    "Optional https URL for signed event notifications (Standard Webhooks: `grant.created`, `grant.updated`, "
+    "`grant.narrowed`, `grant.revoked`, `app.disconnected`, `school.data_purged`, `ping`); hosts as for "
+    "`redirect_uris`; http on a loopback host only outside production; null for none."
 )
 
 
@@ -127,6 +128,10 @@ class AppOut(BaseModel):
 class AppCreated(AppOut):
     client_secret: str | None = Field(
         description="`gw_cs_…`, shown this once: store it in a secret store. Null for a public client."
+    )
+    webhook_secret: str = Field(
+        description="`whsec_…`, shown this once: verify each webhook's `webhook-signature` with it (Standard "
+        "Webhooks). Rotate it at `POST /developer/v1/apps/{client_id}/webhook/secret`."
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from gateway.consent.models import Grant
 from gateway.db.base import utcnow
 from gateway.errors import Conflict, NotFound, field_error
 from gateway.keys.keyring import API_KEY_HASHING_SECRET, Keyring
+from gateway.webhooks import secrets as webhook_secrets
 
 
 def _not_found() -> NotFound:
@@ -60,18 +61,32 @@ async def _hashing_key(session: AsyncSession, keyring: Keyring) -> bytes:
     return await keyring.secret(session, API_KEY_HASHING_SECRET)
 
 
+class Registered(NamedTuple):
+    app: App
+    client_secret: str | None  # `gw_cs_…` for a confidential client, shown this once; stored hashed
+    webhook_secret: str  # `whsec_…`, shown this once; stored sealed (`webhooks.secrets`)
+
+
 async def register(
-    session: AsyncSession, keyring: Keyring, developer_id: uuid.UUID, draft: AppDraft
-) -> tuple[App, str | None]:
-    """A new app and, for a confidential client, its secret (returned this once, stored hashed)."""
-    clean = validation.check(draft)
+    session: AsyncSession,
+    keyring: Keyring,
+    developer_id: uuid.UUID,
+    draft: AppDraft,
+    *,
+    webhook_loopback_http: bool = False,
+) -> Registered:
+    """A new app, its client secret (for a confidential client) and its webhook signing secret, each
+    returned this once. `webhook_loopback_http`: a webhook URL may be http on a loopback host (not in
+    production)."""
+    clean = validation.check(draft, webhook_loopback_http=webhook_loopback_http)
     secret = credentials.new_client_secret() if clean.token_endpoint_auth_method.confidential else None
     app = App(developer_id=developer_id, client_id=credentials.new_client_id())
     _apply(app, clean)
     if secret is not None:
         app.client_secret_hash = credentials.secret_hash(await _hashing_key(session, keyring), secret)
     await AppRepository(session, developer_id).add(app)
-    return app, secret
+    webhook_secret = await webhook_secrets.add_secret(session, keyring, app.id, utcnow())
+    return Registered(app, secret, webhook_secret)
 
 
 async def list_apps(session: AsyncSession, developer_id: uuid.UUID) -> Sequence[App]:
@@ -86,7 +101,12 @@ async def get_app(session: AsyncSession, developer_id: uuid.UUID, client_id: str
 
 
 async def update_app(
-    session: AsyncSession, developer_id: uuid.UUID, client_id: str, changes: Mapping[str, Any]
+    session: AsyncSession,
+    developer_id: uuid.UUID,
+    client_id: str,
+    changes: Mapping[str, Any],
+    *,
+    webhook_loopback_http: bool = False,
 ) -> App:
     """Apply a PATCH: the given fields replace the stored ones, and the whole app is validated again.
 
@@ -104,7 +124,7 @@ async def update_app(
             "An app cannot switch between a public and a confidential client: register a new app.",
             errors=[field_error("cannot change to or from `none`", pointer="#/token_endpoint_auth_method")],
         )
-    _apply(app, validation.check(current.merged(changes)))
+    _apply(app, validation.check(current.merged(changes), webhook_loopback_http=webhook_loopback_http))
     app.updated_at = utcnow()
     await session.flush()
     return app

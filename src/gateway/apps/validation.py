@@ -144,7 +144,7 @@ def _scope_set(value: str, pointer: str, errors: list[dict[str, str]]) -> frozen
         return None
 
 
-def check(draft: AppDraft) -> AppDraft:
+def check(draft: AppDraft, *, webhook_loopback_http: bool = False) -> AppDraft:
     """The draft normalised (name trimmed, scopes in canonical order), or `InvalidInput` naming bad fields.
 
     Scope rules: every name must be in the catalogue, once; optional scopes must not already be granted
@@ -178,7 +178,7 @@ def check(draft: AppDraft) -> AppDraft:
         if problem is not None:
             errors.append(field_error(problem, pointer=f"#/{field}"))
     if draft.webhook_url is not None:
-        problem = web_url_problem(draft.webhook_url, loopback_http=False)
+        problem = web_url_problem(draft.webhook_url, loopback_http=webhook_loopback_http)
         if problem is None and "#" in draft.webhook_url:
             problem = "must not contain a fragment (`#`)"
         if problem is not None:

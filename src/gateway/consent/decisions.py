@@ -40,6 +40,8 @@ from gateway.scopes import (
     sort_scopes,
 )
 from gateway.tokens.codes import issue_code
+from gateway.webhooks.events import WebhookEvent
+from gateway.webhooks.grant_events import grant_state, queue_grant_event
 
 __all__ = ["Decision", "WrongSchool", "approve", "deny", "load", "refuse_for_school"]
 
@@ -114,6 +116,7 @@ async def approve(
     audience = Audience.chosen(
         decision.groups if decision.audience_kind == "groups" else None, decision.exclude
     )
+    before = grant_state(view.grant) if view.grant is not None else None
     grant, created = await _widen(session, view, expand(added), audience, now)
     for scope in sort_scopes(added):
         if CATALOGUE[scope].sensitive:
@@ -143,6 +146,10 @@ async def approve(
         actor=events.admin(view.admin.id),
         now=now,
     )
+    if created or before is None:
+        await queue_grant_event(session, grant, WebhookEvent.GRANT_CREATED, now)
+    elif grant_state(grant) != before:
+        await queue_grant_event(session, grant, WebhookEvent.GRANT_UPDATED, now, before=before)
     code = await issue_code(
         session,
         app_id=view.app.id,

@@ -8,8 +8,8 @@
 - **Revoke**: `revoke_grant` ends the grant and its refresh tokens; access tokens die at their next use.
 
 Both changes take effect on the very next request: the bearer check loads the live grant every time and
-intersects the token's scopes with the grant's. Each is an event in the school's authorisation log and
-yields a signed consent receipt (`consent.receipts`).
+intersects the token's scopes with the grant's. Each is an event in the school's authorisation log,
+yields a signed consent receipt (`consent.receipts`) and queues the app's webhook (`webhooks`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from gateway.errors import Conflict
 from gateway.keys.keyring import Keyring
 from gateway.scopes import ALWAYS_GRANTED, CATALOGUE, Scope, format_scopes, sort_scopes
 from gateway.tokens.refresh import revoke_for_grant
+from gateway.webhooks.events import WebhookEvent
+from gateway.webhooks.grant_events import grant_state, queue_grant_event
 
 MAX_PAGE: Final = 500
 
@@ -79,10 +81,11 @@ async def revoke_grant(
         | ({"reason": reason} if reason is not None else {}),
         occurred_at=now,
     )
-    decision = (
-        ReceiptDecision.DISCONNECTED if event_type == EventType.APP_DISCONNECTED else ReceiptDecision.REVOKED
-    )
+    disconnected = event_type == EventType.APP_DISCONNECTED
+    decision = ReceiptDecision.DISCONNECTED if disconnected else ReceiptDecision.REVOKED
     await record_receipt(session, grant, decision, actor=actor, now=now)
+    webhook = WebhookEvent.APP_DISCONNECTED if disconnected else WebhookEvent.GRANT_REVOKED
+    await queue_grant_event(session, grant, webhook, now, actor=actor, reason=reason)
     return True
 
 
@@ -204,6 +207,7 @@ async def narrow(
     if request.audience is not None:
         groups, students = await _choices_needed(session, keyring, school_id, current, request.audience, now)
         known_groups, known_students = groups, students
+    before = grant_state(grant)
     plan = plan_narrowing(
         grant.scope_set,
         required_scopes(app),
@@ -229,6 +233,7 @@ async def narrow(
         occurred_at=now,
     )
     await record_receipt(session, grant, ReceiptDecision.NARROWED, actor=actor, now=now)
+    await queue_grant_event(session, grant, WebhookEvent.GRANT_NARROWED, now, before=before)
     return await read_grant(session, school_id, grant.id, now=now)
 
 

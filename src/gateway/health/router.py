@@ -60,4 +60,5 @@ def require_metrics_token(request: Request) -> None:
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response, include_in_schema=False)
 async def metrics(request: Request) -> Response:
     require_metrics_token(request)
+    await request.app.state.metrics.refresh()
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,11 +1,12 @@
-"""Prometheus metrics: requests by route template (never the raw path) and database pool gauges."""
+"""Prometheus metrics: requests by route template (never the raw path), database pool gauges, webhook
+deliveries (this process's attempts by outcome; the backlog, read from the database at each scrape)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,6 +32,38 @@ class Metrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+
+        self.webhook_attempts = Counter(
+            "gateway_webhook_deliveries",
+            "Webhook delivery attempts this process made, by outcome: delivered, retried (failed, due again "
+            "later), failed (given up, refused, or the endpoint disabled).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhook_pending = Gauge(
+            "gateway_webhook_pending_messages",
+            "Webhook messages queued and not yet delivered or given up, in the whole database.",
+            registry=self.registry,
+        )
+        self.webhook_oldest = Gauge(
+            "gateway_webhook_oldest_pending_seconds",
+            "Age of the oldest webhook message not yet delivered or given up (0 when none).",
+            registry=self.registry,
+        )
+        self._before_scrape: list[Callable[[Metrics], Awaitable[None]]] = []
+
+    def count_webhooks(self, *, delivered: int, retried: int, failed: int) -> None:
+        for outcome, count in (("delivered", delivered), ("retried", retried), ("failed", failed)):
+            if count:
+                self.webhook_attempts.labels(outcome).inc(count)
+
+    def before_scrape(self, hook: Callable[[Metrics], Awaitable[None]]) -> None:
+        """Run `hook(metrics)` before each scrape: gauges read from the database."""
+        self._before_scrape.append(hook)
+
+    async def refresh(self) -> None:
+        for hook in self._before_scrape:
+            await hook(self)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

@@ -1,0 +1,158 @@
+"""One webhook POST, made safely (issue 14, item 4): https only (outside development), the host resolved
+once and the connection made to that address, never to loopback, private, link-local, multicast, reserved or
+cloud-metadata addresses (unless `GATEWAY_WEBHOOK_ALLOW_PRIVATE=true`, for development and tests), no
+redirect followed, 10 s for the whole exchange, at most 1 KiB of the answer read.
+
+Resolving once and connecting to the address checked closes the gap a second lookup would open (DNS
+rebinding): the request goes to the IP, with the original host in `Host` and in TLS (SNI and certificate
+check, through httpcore's `sni_hostname`). A name that resolves to any refused address is refused whole.
+Proxies from the environment are ignored (`trust_env=False`): they would make the check moot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import httpx
+
+__all__ = [
+    "MAX_RESPONSE_BYTES",
+    "TIMEOUT_SECONDS",
+    "Outcome",
+    "Refused",
+    "address_refused",
+    "post",
+    "resolve",
+]
+
+TIMEOUT_SECONDS: Final = 10.0
+MAX_RESPONSE_BYTES: Final = 1024
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+class Refused(Exception):
+    """The URL may not be called: its scheme, or an address its host resolves to. `reason` is ours."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What came of one attempt: the receiver's status, or why there was none (`error`, our words)."""
+
+    status: int | None
+    error: str | None
+    excerpt: bytes = b""  # at most MAX_RESPONSE_BYTES of the answer, for nobody but the logs' length
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def address_refused(address: str) -> str | None:
+    """Why a webhook may not connect to `address`, or None: only globally routable unicast addresses."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return "loopback address"
+    if ip.is_link_local:  # 169.254.0.0/16 holds the cloud metadata services
+        return "link-local address"
+    if ip.is_multicast:
+        return "multicast address"
+    if ip.is_private or ip.is_reserved or ip.is_unspecified or not ip.is_global:
+        return "private or reserved address"
+    return None
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to (an IP literal: itself), in the resolver's order."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return [host]
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        raise Refused("host not found") from None
+    addresses: list[str] = []
+    for _family, _type, _proto, _name, sockaddr in found:
+        address = str(sockaddr[0])
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise Refused("host not found")
+    return addresses
+
+
+async def post(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    allow_http: bool,
+    allow_private: bool,
+    seconds: float = TIMEOUT_SECONDS,
+    resolver: Resolver = resolve,
+) -> Outcome:
+    """POST `body` to `url`; raises `Refused` before any connection when the URL may not be called."""
+    target = httpx.URL(url)
+    if target.scheme not in ("https", "http") or (target.scheme == "http" and not allow_http):
+        raise Refused("https required")
+    host = target.host
+    if not host:
+        raise Refused("no host")
+    port = target.port or (443 if target.scheme == "https" else 80)
+    addresses = await resolver(host, port)
+    if not allow_private:
+        for address in addresses:
+            if (reason := address_refused(address)) is not None:
+                raise Refused(reason)
+    address = addresses[0]
+    literal = f"[{address}]" if ":" in address else address
+    sent_headers = {**headers, "host": target.netloc.decode("ascii")}
+    extensions = {"sni_hostname": host} if target.scheme == "https" else {}
+    try:
+        async with (
+            asyncio.timeout(seconds),
+            httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=seconds) as client,
+            client.stream(
+                "POST",
+                target.copy_with(host=literal),
+                content=body,
+                headers=sent_headers,
+                extensions=extensions,
+            ) as response,
+        ):
+            excerpt = b""
+            async for chunk in response.aiter_raw():
+                excerpt += chunk
+                if len(excerpt) >= MAX_RESPONSE_BYTES:
+                    break
+            status = response.status_code
+    except TimeoutError:
+        return Outcome(None, "timed out")
+    except httpx.TimeoutException:
+        return Outcome(None, "timed out")
+    except httpx.ConnectError as exc:
+        return Outcome(
+            None, "TLS failed" if "SSL" in type(exc.__cause__ or exc).__name__ else "could not connect"
+        )
+    except httpx.HTTPError as exc:
+        return Outcome(None, type(exc).__name__)
+    error = None
+    if 300 <= status < 400:
+        error = "redirect not followed"
+    elif status >= 400 or status < 200:
+        error = f"answered {status}"
+    return Outcome(status, error, excerpt[:MAX_RESPONSE_BYTES])
