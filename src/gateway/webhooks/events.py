@@ -301,7 +301,7 @@ def webhook_schemas() -> dict[str, Any]:
         create_model(
             "Webhook" + "".join(part.capitalize() for part in event.value.replace(".", "_").split("_")),
             __doc__=f"The body of a `{event.value}` webhook.",
-            type=(Literal[event.value], Field(description="The event.")),  # type: ignore[valid-type, arg-type]
+            type=(Literal[event.value], Field(description="The event.")),  # type: ignore[arg-type]
             timestamp=(datetime, Field(description="When the event happened (UTC).")),
             data=(schema, ...),
         )
