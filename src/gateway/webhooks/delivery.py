@@ -297,13 +297,15 @@ async def deliver_due(
     """Send up to `batch` messages due at `now` (default: the current time), up to 16 at a time.
 
     `sessions` must open sessions of their own: the claim and each outcome commit by themselves."""
-    claimed, dropped = await _claim(sessions, keyring, now=now or utcnow(), batch=batch)
+    claimed, dropped = await _claim(sessions, keyring, now=now or utcnow(), batch=batch)  # `now`: for tests
     gate = asyncio.Semaphore(CONCURRENT_SENDS)
+    recording = asyncio.Lock()  # sends overlap; their short outcome transactions go one at a time
 
     async def one(message: _Claimed) -> str:
         async with gate:
             outcome, sent_at = await _send(message, how)
-        result = await _record(sessions, message, outcome, sent_at)
+        async with recording:
+            result = await _record(sessions, message, outcome, sent_at if now is None else now)
         level = logging.INFO if result == "delivered" else logging.WARNING
         logger.log(
             level,
