@@ -4,6 +4,7 @@ statuses a test queues (default 204)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -45,11 +46,12 @@ class Receiver:
     url: str
     secret: str | None = None  # `whsec_…`: deliveries are verified with it as they arrive
     deliveries: list[Delivery] = field(default_factory=list)
-    answers: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
+    answers: deque[tuple[int, dict[str, str], bytes, float]] = field(default_factory=deque)
 
-    def answer(self, status: int, **headers: str) -> None:
-        """The next delivery gets this status (and headers); later ones the default 204."""
-        self.answers.append((status, headers))
+    def answer(self, status: int, *, body: bytes = b"", delay: float = 0.0, **headers: str) -> None:
+        """The next delivery gets this status, body and headers, after `delay` seconds; later ones the
+        default 204 at once."""
+        self.answers.append((status, headers, body, delay))
 
     def verified(self) -> list[Delivery]:
         return [delivery for delivery in self.deliveries if delivery.verified]
@@ -74,8 +76,12 @@ def webhook_receiver(path: str = "/webhooks") -> Iterator[Receiver]:
             except WebhookVerificationError:
                 verified = False
         receiver.deliveries.append(Delivery(headers, body, verified))
-        status, extra = receiver.answers.popleft() if receiver.answers else (204, {})
-        return Response(status_code=status, headers=extra)
+        status, extra, content, delay = (
+            receiver.answers.popleft() if receiver.answers else (204, {}, b"", 0.0)
+        )
+        if delay:
+            await asyncio.sleep(delay)
+        return Response(content=content, status_code=status, headers=extra)
 
     app = Starlette(routes=[Route(path, receive, methods=["POST"])])
     server = uvicorn.Server(
