@@ -1,6 +1,7 @@
 """The purge of expired rows (SPEC §5): anonymous `/oauth/authorize` requests and every code and token row
-nothing can use any more. The rules live beside their tables: `consent.requests.purge_expired_requests`,
-`tokens.expiry.purge_expired_tokens`."""
+nothing can use any more, and finished webhook messages. The rules live beside their tables:
+`consent.requests.purge_expired_requests`, `tokens.expiry.purge_expired_tokens`,
+`webhooks.retention.purge_webhooks`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.consent.requests import purge_expired_requests
 from gateway.jobs.job import Job
 from gateway.tokens.expiry import purge_expired_tokens
+from gateway.webhooks.retention import purge_webhooks
 
 PURGE_EXPIRED: Final = "purge-expired"
 
@@ -20,7 +22,7 @@ async def purge_expired(session: AsyncSession, now: datetime) -> dict[str, int]:
     """Delete what has expired; how many rows of each table (the keys are the table names)."""
     requests = await purge_expired_requests(session, now=now)
     tokens = await purge_expired_tokens(session, now=now)
-    return {"authorization_requests": requests, **tokens.counts()}
+    return {"authorization_requests": requests, **tokens.counts(), **await purge_webhooks(session, now)}
 
 
 def purge_job(interval: timedelta) -> Job:
