@@ -36,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     console(f"gateway {credentials.issuer}, app {credentials.client_id}, school {credentials.school_id}")
     console(f"open http://{arguments.host}:{arguments.port}/ and choose “Connect a school”")
+    console(
+        f"receiving webhooks at http://{arguments.host}:{arguments.port}/webhooks "
+        f"(the gateway sends them to {credentials.webhook_url})"
+    )
     uvicorn.run(create_app(credentials), host=arguments.host, port=arguments.port, log_level="warning")
     return 0
 

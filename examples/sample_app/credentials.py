@@ -1,13 +1,17 @@
-"""The credentials file `gateway demo` writes (SPEC §9): issuer, school, admin, developer key and the app."""
+"""The credentials file `gateway demo` writes (SPEC §9): issuer, school, admin, developer key and the app
+(with its webhook URL and `whsec_…` signing secret)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 DEFAULT_PATH = Path("var/demo-credentials.json")
+WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 (Standard Webhooks' prefix, not a secret)
 
 
 class CredentialsError(Exception):
@@ -25,6 +29,8 @@ class DemoCredentials:
     redirect_uri: str
     required_scopes: tuple[str, ...]
     optional_scopes: tuple[str, ...]
+    webhook_url: str
+    webhook_secret: str
 
     @property
     def scope(self) -> str:
@@ -46,6 +52,17 @@ def _scopes(value: Any) -> tuple[str, ...]:
     raise CredentialsError("app.required_scopes and app.optional_scopes must be scope strings")
 
 
+def _webhook_secret(value: Any) -> str:
+    secret = str(value)
+    try:
+        raw = base64.b64decode(secret.removeprefix(WEBHOOK_SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if not secret.startswith(WEBHOOK_SECRET_PREFIX) or not raw:
+        raise CredentialsError("app.webhook_secret is not a `whsec_…` secret: run `gateway demo` again")
+    return secret
+
+
 def parse_credentials(content: Any) -> DemoCredentials:
     try:
         app, admin = content["app"], content["admin"]
@@ -59,6 +76,8 @@ def parse_credentials(content: Any) -> DemoCredentials:
             redirect_uri=str(app["redirect_uris"][0]),
             required_scopes=_scopes(app["required_scopes"]),
             optional_scopes=_scopes(app["optional_scopes"]),
+            webhook_url=str(app["webhook_url"]),
+            webhook_secret=_webhook_secret(app["webhook_secret"]),
         )
     except (KeyError, IndexError, TypeError) as exc:
         raise CredentialsError(f"the credentials file lacks {exc}: run `gateway demo` again") from None

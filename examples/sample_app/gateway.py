@@ -44,9 +44,10 @@ class Pending:
 
 @dataclass
 class Session:
-    """The one school connection this demo holds (in memory)."""
+    """The one school connection this demo holds (in memory): the school's token, and which school."""
 
     token: dict[str, Any] | None = None
+    school_id: str | None = None
     pending: dict[str, Pending] = field(default_factory=dict)
 
 
@@ -184,6 +185,7 @@ class GatewayClient:
         except (AuthlibOAuthError, httpx.HTTPError, ValueError) as exc:
             raise FlowError(f"the token endpoint refused the code: {_reason(exc)}") from None
         self.session.token = dict(token)
+        self.session.school_id = self.credentials.school_id  # the school the authorize request named
         return self.session.token
 
     async def refresh(self) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The sample app's pages (Starlette): connect a school, see what was granted, call the gateway.
+"""The sample app's pages (Starlette): connect a school, see what was granted, call the gateway; and
+`POST /webhooks`, where the gateway's signed webhooks arrive (webhooks.py says what is done with them).
 
 No JavaScript; every action is a link or a small form. What happens is also printed to the console,
 without tokens or secrets.
@@ -12,15 +13,18 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from html import escape
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from examples.sample_app.credentials import DemoCredentials
 from examples.sample_app.gateway import ApiResult, FlowError, GatewayClient, describe_token, student_rows
+from examples.sample_app.records import RecordStore
+from examples.sample_app.webhooks import WebhookReceiver
 
 Say = Callable[[str], None]
 
@@ -30,11 +34,14 @@ def console(message: str) -> None:
 
 
 class SampleApp:
-    """The state behind the pages: the gateway client, the last results shown, a form token."""
+    """The state behind the pages: the gateway client, the records read, the webhooks received, the last
+    results shown, a form token."""
 
     def __init__(self, client: GatewayClient, say: Say) -> None:
         self.client = client
         self.say = say
+        self.records = RecordStore()
+        self.webhooks = WebhookReceiver(client.credentials.webhook_secret, client.session, self.records)
         self.form_token = secrets.token_urlsafe(24)
         self.messages: list[str] = []
 
@@ -74,9 +81,15 @@ class SampleApp:
             self.note(f"GET /api/v1/students answered {result.status}")
             return
         rows = student_rows(result.body)
-        self.note(f"GET /api/v1/students?limit=5: {len(rows)} record(s), with only the granted fields:")
-        for row in rows:
-            self.note("  " + json.dumps(row, sort_keys=True, default=str)[:300])
+        if self.client.session.school_id is not None:  # what the app holds: the pupils it read last
+            self.records.keep(self.client.session.school_id, "students", rows, replace=True)
+        self.note(f"GET /api/v1/students?limit=5: {len(rows)} record(s), with only the granted fields")
+        for row in rows:  # the page shows the records held (below), the console what was read
+            self.say("  " + _record(row))
+
+
+def _record(row: dict[str, Any]) -> str:
+    return json.dumps(row, sort_keys=True, default=str)[:300]
 
 
 def _page(state: SampleApp, title: str, body: str) -> HTMLResponse:
@@ -101,6 +114,14 @@ def _page(state: SampleApp, title: str, body: str) -> HTMLResponse:
     else:
         status, actions = "<p>No school connected.</p>", ""
     log = "".join(f"<li><code>{escape(message)}</code></li>" for message in state.messages[-40:])
+    held = "".join(
+        f"<li><code>{escape(_record(record))}</code></li>"
+        for record in state.records.records(credentials.school_id, "students")
+    )
+    received = "".join(
+        f"<li><code>{escape(hook.type)}</code> ({escape(hook.webhook_id)}): {escape(hook.summary)}</li>"
+        for hook in reversed(state.webhooks.received)
+    )
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}}
@@ -111,11 +132,18 @@ form{{display:inline-block;margin-right:.5rem}}code{{white-space:pre-wrap}}</sty
 <h2>Gateway</h2>
 <p>Issuer <code>{escape(credentials.issuer)}</code>, school <code>{escape(credentials.school_id)}</code>,
 client <code>{escape(credentials.client_id)}</code>.</p>
-<p>Asks for <code>{escape(credentials.scope)}</code>.</p>
+<p>Asks for <code>{escape(credentials.scope)}</code>. Receives webhooks at
+<code>{escape(credentials.webhook_url)}</code>.</p>
 <p><a href="/connect">Connect a school</a> (sign in as <code>{escape(credentials.admin_email)}</code>;
 the password is in the credentials file).</p>
 {status}
 {actions}
+<h2>Records held</h2>
+<p>The app holds {state.records.count(credentials.school_id)} record(s) of the school: the pupils it read
+last, until the school says by webhook to delete them or some of their fields.</p>
+{f"<ul>{held}</ul>" if held else ""}
+<h2>Webhooks received</h2>
+{f"<ol>{received}</ol>" if received else "<p>None yet.</p>"}
 <h2>What happened</h2>
 <ol>{log}</ol>
 </body></html>"""
@@ -195,6 +223,11 @@ def create_app(
     async def call() -> None:
         await state.tour()
 
+    async def webhooks(request: Request) -> Response:
+        outcome = state.webhooks.receive(await request.body(), request.headers)
+        state.note(outcome.message)
+        return PlainTextResponse("ok" if outcome.status < 400 else "refused", status_code=outcome.status)
+
     routes = [
         Route("/", home),
         Route("/connect", connect),
@@ -203,6 +236,7 @@ def create_app(
         Route("/revoke", action(revoke), methods=["POST"]),
         Route("/disconnect", action(disconnect), methods=["POST"]),
         Route("/call", action(call), methods=["POST"]),
+        Route("/webhooks", webhooks, methods=["POST"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.sample = state

@@ -2,8 +2,10 @@
 
 What can be checked without the authorize, consent and token endpoints: reading the credentials file that
 `gateway demo` writes, the authorize URL (PKCE S256, state, scope, school_id), the callback checks (state,
-RFC 9207 `iss`), the token requests it sends, and what it prints. The run against a real gateway lives
-with the OAuth flow tests.
+RFC 9207 `iss`), the token requests it sends, what it prints, and `POST /webhooks` with deliveries signed
+and built the way the gateway signs and builds them (`gateway.webhooks.signing`, `.events`). The run
+against a real gateway lives with the OAuth flow tests; the receiver's logic without HTTP in
+test_sample_app_webhooks.py.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,15 +25,22 @@ import httpx
 import pytest
 from examples.sample_app.__main__ import main
 from examples.sample_app.credentials import CredentialsError, DemoCredentials, load_credentials
-from examples.sample_app.web import create_app
+from examples.sample_app.web import SampleApp, create_app
+from starlette.applications import Starlette
 
+from gateway.consent.audience import Audience
 from gateway.demo_app import DemoApp, credentials, write_credentials
+from gateway.webhooks import events, signing
+from gateway.webhooks.events import EndedBy, GrantState, WebhookEvent
+from gateway.webhooks.outbox import new_message_id
 
 ISSUER = "http://127.0.0.1:8000"
 SCHOOL_ID = "6f1c1d8e-2f52-4c1b-9a55-0d9d1e6c1a01"
 SECRET = "gw_cs_" + "s" * 43
 PASSWORD = "Demo-Password-4821"
 ACCESS, REFRESH, APP_ACCESS = "at-" + "a" * 40, "rt-" + "r" * 40, "app-" + "c" * 40
+RAW_WEBHOOK_SECRET = bytes(range(32))
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(RAW_WEBHOOK_SECRET).decode()
 
 
 @pytest.fixture
@@ -41,7 +53,7 @@ def credentials_file(tmp_path: Path) -> Path:
         required_scopes="school groups students.basic",
         optional_scopes="students.demographics attendance.summaries students.sen",
         webhook_url="http://127.0.0.1:8765/webhooks",
-        webhook_secret="whsec_" + "w" * 44,
+        webhook_secret=WEBHOOK_SECRET,
     )
     path = tmp_path / "demo-credentials.json"
     write_credentials(path, credentials(ISSUER, SCHOOL_ID, "admin@demo.example.org", PASSWORD, app))
@@ -55,11 +67,14 @@ def test_reads_the_file_gateway_demo_writes(credentials_file: Path) -> None:
     assert loaded.client_id == "demo-client"
     assert loaded.client_secret == SECRET
     assert loaded.redirect_uri == "http://127.0.0.1:8765/callback"
+    assert loaded.webhook_url == "http://127.0.0.1:8765/webhooks"
+    assert loaded.webhook_secret == WEBHOOK_SECRET
     assert loaded.scope == (
         "school groups students.basic students.demographics attendance.summaries students.sen"
     )
     assert SECRET not in repr(loaded)
     assert PASSWORD not in repr(loaded)
+    assert WEBHOOK_SECRET not in repr(loaded)
 
 
 def test_missing_or_broken_credentials_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,6 +88,19 @@ def test_missing_or_broken_credentials_file(tmp_path: Path, capsys: pytest.Captu
     assert "scripts/demo" in capsys.readouterr().err
 
 
+def test_credentials_without_a_webhook_secret(credentials_file: Path) -> None:
+    content = json.loads(credentials_file.read_text())
+    for secret in ("not-a-secret", "whsec_", "whsec_!!!"):
+        content["app"]["webhook_secret"] = secret
+        credentials_file.write_text(json.dumps(content))
+        with pytest.raises(CredentialsError, match="webhook_secret"):
+            load_credentials(credentials_file)
+    del content["app"]["webhook_secret"]  # a file from before webhooks
+    credentials_file.write_text(json.dumps(content))
+    with pytest.raises(CredentialsError, match="run `gateway demo` again"):
+        load_credentials(credentials_file)
+
+
 class StandInGateway:
     """Answers like the gateway will; records what the sample app sent."""
 
@@ -82,6 +110,7 @@ class StandInGateway:
         self.revocations: list[dict[str, list[str]]] = []
         self.challenge: str | None = None
         self.students_status = 404
+        self.students: list[dict[str, Any]] = [{"id": "s1", "first_name": "Ada", "year_code": "7"}]
         self.disconnected = False
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -137,9 +166,7 @@ class StandInGateway:
         if path == "/api/v1/students":
             assert request.headers["authorization"] == f"Bearer {ACCESS}"
             if self.students_status == 200:
-                return httpx.Response(
-                    200, json={"data": [{"id": "s1", "first_name": "Ada", "year_code": "7"}]}
-                )
+                return httpx.Response(200, json={"data": self.students})
             return httpx.Response(self.students_status, json={"title": "x"})
         if path == "/api/v1/app/disconnect":
             self.disconnected = True
@@ -147,10 +174,21 @@ class StandInGateway:
         return httpx.Response(404)
 
 
+@dataclass
+class Running:
+    app: Starlette
+    browser: httpx.AsyncClient
+    gateway: StandInGateway
+    printed: list[str]
+
+    @property
+    def sample(self) -> SampleApp:
+        state: SampleApp = self.app.state.sample
+        return state
+
+
 @pytest.fixture
-async def sample(
-    credentials_file: Path,
-) -> AsyncIterator[tuple[httpx.AsyncClient, StandInGateway, list[str]]]:
+async def running(credentials_file: Path) -> AsyncIterator[Running]:
     loaded = load_credentials(credentials_file)
     gateway = StandInGateway(loaded)
     printed: list[str] = []
@@ -161,7 +199,12 @@ async def sample(
             transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8765"
         ) as browser,
     ):
-        yield browser, gateway, printed
+        yield Running(app, browser, gateway, printed)
+
+
+@pytest.fixture
+def sample(running: Running) -> tuple[httpx.AsyncClient, StandInGateway, list[str]]:
+    return running.browser, running.gateway, running.printed
 
 
 async def _connect(browser: httpx.AsyncClient, gateway: StandInGateway) -> dict[str, list[str]]:
@@ -271,3 +314,153 @@ async def test_disconnect(sample: tuple[httpx.AsyncClient, StandInGateway, list[
     assert gateway.disconnected
     assert any("disconnect answered 204" in line for line in printed)
     assert "No school connected" in (await browser.get("/")).text
+
+
+# --- Webhooks ------------------------------------------------------------------------------------------
+
+PUPILS: list[dict[str, Any]] = [
+    {"id": "s1", "first_name": "Ada", "year_code": "7", "dob": "2013-04-01", "gender": "F"},
+    {"id": "s2", "first_name": "Ben", "year_code": "8", "dob": "2012-09-30", "gender": "M"},
+]
+ALL_SCOPES = frozenset(
+    ["school", "groups", "students.basic", "students.demographics", "attendance.summaries", "students.sen"]
+)
+GRANT_ID = uuid.UUID("0b7e6a52-6f0e-4c55-9a0f-3f1e2d9c8b01")
+
+
+def signed(
+    event: WebhookEvent,
+    data: dict[str, Any],
+    *,
+    message_id: str | None = None,
+    secret: bytes = RAW_WEBHOOK_SECRET,
+    sent_at: datetime | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """A delivery as the gateway makes it: the outbox's body, `signing.headers`."""
+    at = sent_at or datetime.now(UTC)
+    body = json.dumps(events.envelope(event, data, at), separators=(",", ":"), sort_keys=True)
+    return body.encode(), signing.headers(message_id or new_message_id(), at, body, [secret])
+
+
+def revoked(school_id: str = SCHOOL_ID) -> dict[str, Any]:
+    return events.grant_revoked(GRANT_ID, uuid.UUID(school_id), "100001", EndedBy.SCHOOL, datetime.now(UTC))
+
+
+async def _connected(running: Running) -> None:
+    """Connect the school; the tour reads (and keeps) the stand-in's pupils."""
+    running.gateway.students_status = 200
+    running.gateway.students = [dict(pupil) for pupil in PUPILS]
+    state = (await _connect(running.browser, running.gateway))["state"][0]
+    params = {"code": "the-code", "state": state, "iss": ISSUER}
+    assert (await running.browser.get("/callback", params=params)).status_code == 303
+    assert running.sample.client.session.token is not None
+    assert running.sample.records.count(SCHOOL_ID) == 2
+
+
+async def _post(running: Running, delivery: tuple[bytes, dict[str, str]]) -> httpx.Response:
+    body, headers = delivery
+    return await running.browser.post("/webhooks", content=body, headers=headers)
+
+
+async def test_a_signed_grant_revoked_deletes_the_school(running: Running) -> None:
+    await _connected(running)
+    page = (await running.browser.get("/")).text
+    assert "holds 2 record(s) of the school" in page
+    assert "Ada" in page
+
+    response = await _post(running, signed(WebhookEvent.GRANT_REVOKED, revoked(), message_id="msg_1"))
+
+    assert response.status_code == 200
+    assert running.sample.client.session.token is None
+    assert running.sample.records.count(SCHOOL_ID) == 0
+    page = (await running.browser.get("/")).text
+    assert "No school connected" in page
+    assert "holds 0 record(s) of the school" in page
+    assert "Ada" not in page  # nor anywhere else on the page
+    assert "<code>grant.revoked</code> (msg_1): deleted the token and 2 record(s)" in page
+    for line in running.printed:
+        assert WEBHOOK_SECRET not in line
+    assert WEBHOOK_SECRET not in page
+
+
+async def test_a_revocation_for_another_school_leaves_this_one(running: Running) -> None:
+    await _connected(running)
+    other = "9d0f3c2a-1b4e-4f6a-8c7d-2e5f6a7b8c9d"
+    assert (await _post(running, signed(WebhookEvent.APP_DISCONNECTED, revoked(other)))).status_code == 200
+    assert running.sample.client.session.token is not None
+    assert running.sample.records.count(SCHOOL_ID) == 2
+
+
+async def test_a_wrongly_signed_webhook_is_refused(running: Running) -> None:
+    await _connected(running)
+    body, headers = signed(WebhookEvent.GRANT_REVOKED, revoked())
+    tampered = body.replace(b'"school"', b'"school" ', 1)
+    stale = signed(WebhookEvent.GRANT_REVOKED, revoked(), sent_at=datetime.now(UTC) - timedelta(minutes=6))
+    unsigned = {name: value for name, value in headers.items() if name != "webhook-signature"}
+    for delivery in [
+        signed(WebhookEvent.GRANT_REVOKED, revoked(), secret=b"another app's secret, 32 bytes.."),
+        (tampered, headers),
+        stale,
+        (body, unsigned),
+        (body, {**headers, "webhook-id": "msg_other"}),  # the id is signed too
+    ]:
+        response = await _post(running, delivery)
+        assert response.status_code == 400
+        assert running.sample.client.session.token is not None
+        assert running.sample.records.count(SCHOOL_ID) == 2
+    assert not running.sample.webhooks.received
+    assert "None yet." in (await running.browser.get("/")).text
+    assert any("refused a webhook" in line for line in running.printed)
+    # The genuine delivery still acts: nothing above marked its id as seen.
+    assert (await _post(running, (body, headers))).status_code == 200
+    assert running.sample.records.count(SCHOOL_ID) == 0
+
+
+async def test_a_repeated_webhook_id_is_ignored(running: Running) -> None:
+    await _connected(running)
+    delivery = signed(WebhookEvent.GRANT_REVOKED, revoked(), message_id="msg_once")
+    assert (await _post(running, delivery)).status_code == 200
+    assert running.sample.records.count(SCHOOL_ID) == 0
+
+    await _connected(running)  # the school connects again
+    again = await _post(running, delivery)  # the gateway redelivers the old message
+
+    assert again.status_code == 200
+    assert running.sample.client.session.token is not None
+    assert running.sample.records.count(SCHOOL_ID) == 2
+    assert len(running.sample.webhooks.received) == 1
+    assert any("already acted on, ignored" in line for line in running.printed)
+
+
+async def test_grant_narrowed_deletes_the_removed_fields_and_hidden_pupils(running: Running) -> None:
+    await _connected(running)
+    assert "2013-04-01" in (await running.browser.get("/")).text
+    before = GrantState(ALL_SCOPES, Audience())
+    after = GrantState(ALL_SCOPES - {"students.demographics"}, Audience(exclude=frozenset({"s2"})))
+    data = events.grant_narrowed(GRANT_ID, uuid.UUID(SCHOOL_ID), "100001", before, after)
+    assert data["removed"]["fields"] == {"students": ["dob", "gender"]}
+
+    response = await _post(running, signed(WebhookEvent.GRANT_NARROWED, data))
+
+    assert response.status_code == 200
+    assert running.sample.records.records(SCHOOL_ID, "students") == [
+        {"id": "s1", "first_name": "Ada", "year_code": "7"}
+    ]
+    assert running.sample.client.session.token is not None  # the grant goes on, narrower
+    page = (await running.browser.get("/")).text
+    assert "deleted students.dob, students.gender from 2 record(s) and 1 record(s) of 1 hidden" in page
+    assert "2013-04-01" not in page
+    assert "Ben" not in page
+
+
+async def test_other_events_are_recorded(running: Running) -> None:
+    await _connected(running)
+    state = GrantState(ALL_SCOPES, Audience())
+    for event, data in [
+        (WebhookEvent.GRANT_CREATED, events.grant_created(GRANT_ID, uuid.UUID(SCHOOL_ID), "100001", state)),
+        (WebhookEvent.PING, events.ping("demo-client")),
+    ]:
+        assert (await _post(running, signed(event, data))).status_code == 200
+    assert [hook.type for hook in running.sample.webhooks.received] == ["grant.created", "ping"]
+    assert running.sample.records.count(SCHOOL_ID) == 2
+    assert (await running.browser.get("/webhooks")).status_code == 405
