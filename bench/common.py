@@ -118,10 +118,11 @@ async def register_bench_app(
     description: str,
     required_scopes: str,
     optional_scopes: str = "",
+    developer_email: str = "bench@bench-apps.example.org",
 ) -> tuple[App, str]:
     """A bench developer and one confidential app (client_secret_basic); returns the app and its secret."""
     developer, _row, _key = await developers.create_developer(
-        session, keyring, name="Bench Apps Ltd", email="bench@bench-apps.example.org"
+        session, keyring, name="Bench Apps Ltd", email=developer_email
     )
     draft = AppDraft(
         name=name,

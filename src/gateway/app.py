@@ -137,7 +137,9 @@ def create_app(
                 app.state.database.sessionmaker,
                 app.state.keyring,
                 Outbound(
-                    allow_http=settings.webhooks_may_use_http, allow_private=settings.webhook_allow_private
+                    allow_http=settings.webhooks_may_use_http,
+                    allow_private=settings.webhook_allow_private,
+                    allow_loopback=settings.webhooks_may_use_loopback,
                 ),
                 counted=lambda report: app.state.metrics.count_webhooks(
                     delivered=report.delivered, retried=report.retried, failed=report.failed

@@ -51,8 +51,9 @@ class Settings(BaseSettings):
     )
     webhook_allow_private: bool = Field(
         default=False,
-        description="Let webhooks go to loopback, private and link-local addresses. For development and "
-        "tests only: refused when GATEWAY_ENVIRONMENT=production.",
+        description="Let webhooks go to private, link-local and other non-public addresses (loopback is "
+        "allowed in development anyway). For development and tests only: refused when "
+        "GATEWAY_ENVIRONMENT=production.",
     )
     database_url: str = Field(
         default="",
@@ -237,6 +238,11 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'gateway.db'}"
+
+    @property
+    def webhooks_may_use_loopback(self) -> bool:
+        """Webhooks to 127.0.0.1 and ::1: in development (the demo's sample app listens there)."""
+        return self.environment is Environment.DEVELOPMENT or self.webhook_allow_private
 
     @property
     def webhooks_may_use_http(self) -> bool:

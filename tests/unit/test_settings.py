@@ -78,6 +78,25 @@ def test_production_requires_https(env_without_gateway: object, monkeypatch: pyt
         load_settings()
 
 
+def test_production_refuses_webhooks_to_private_addresses(
+    env_without_gateway: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GATEWAY_ENVIRONMENT", "production")
+    monkeypatch.setenv("GATEWAY_MASTER_KEY", KEY)
+    monkeypatch.setenv("GATEWAY_ISSUER", "https://gateway.example.org")
+    settings = load_settings()
+    assert (settings.webhooks_may_use_http, settings.webhooks_may_use_loopback) == (False, False)
+    monkeypatch.setenv("GATEWAY_WEBHOOK_ALLOW_PRIVATE", "true")
+    with pytest.raises(SettingsError, match="GATEWAY_WEBHOOK_ALLOW_PRIVATE must not be set"):
+        load_settings()
+
+
+def test_development_allows_webhooks_to_loopback_over_http() -> None:
+    settings = Settings(environment="development")
+    assert (settings.webhooks_may_use_http, settings.webhooks_may_use_loopback) == (True, True)
+    assert not Settings(environment="test").webhooks_may_use_loopback
+
+
 def test_development_generates_a_private_master_key_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -52,14 +52,15 @@ ENDPOINT_FIELDS = {
 }
 UNKNOWN_MESSAGE = "msg_" + "0" * 26  # the shape of a real id; no message has it
 
-# Every route, as (method, path under …/webhook); `{message_id}` is filled with a message of the app.
+# Every route, as (method, path under /developer/v1/apps/{client_id}); `{message_id}` is filled with a
+# message of the app.
 ROUTES = [
-    ("GET", ""),
-    ("GET", "/messages"),
-    ("GET", "/messages/{message_id}"),
-    ("POST", "/messages/{message_id}/redeliver"),
+    ("GET", "/webhook"),
+    ("GET", "/webhook-deliveries"),
+    ("GET", "/webhook-deliveries/{message_id}"),
+    ("POST", "/webhook-deliveries/{message_id}/redeliver"),
     ("POST", "/ping"),
-    ("POST", "/secret"),
+    ("POST", "/webhook-secret"),
 ]
 POSTS = [(method, rest) for method, rest in ROUTES if method == "POST"]
 MESSAGE_ROUTES = [(method, rest) for method, rest in ROUTES if "{message_id}" in rest]
@@ -80,8 +81,10 @@ class Hooked:
     def headers(self) -> dict[str, str]:
         return bearer(self.key)
 
-    def url(self, rest: str = "", *, client_id: str | None = None, message_id: str = UNKNOWN_MESSAGE) -> str:
-        return f"{APPS}/{client_id or self.client_id}/webhook" + rest.replace("{message_id}", message_id)
+    def url(
+        self, rest: str = "/webhook", *, client_id: str | None = None, message_id: str = UNKNOWN_MESSAGE
+    ) -> str:
+        return f"{APPS}/{client_id or self.client_id}" + rest.replace("{message_id}", message_id)
 
 
 async def register(client: httpx.AsyncClient, who: DeveloperWithKey, **overrides: Any) -> Hooked:
@@ -112,7 +115,7 @@ async def ping(client: httpx.AsyncClient, app: Hooked) -> dict[str, Any]:
 
 
 async def rotate(client: httpx.AsyncClient, app: Hooked) -> dict[str, Any]:
-    response = await client.post(app.url("/secret"), headers=app.headers)
+    response = await client.post(app.url("/webhook-secret"), headers=app.headers)
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -126,7 +129,7 @@ async def endpoint(client: httpx.AsyncClient, app: Hooked) -> dict[str, Any]:
 
 
 async def log_page(client: httpx.AsyncClient, app: Hooked, **params: str) -> dict[str, Any]:
-    response = await client.get(app.url("/messages"), params=params, headers=app.headers)
+    response = await client.get(app.url("/webhook-deliveries"), params=params, headers=app.headers)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -267,7 +270,7 @@ async def test_a_secret_retired_is_no_longer_listed(
 async def test_rotating_shows_the_new_secret_once_and_the_old_one_keeps_signing(
     client: httpx.AsyncClient, hooked: Hooked, session: AsyncSession, keyring: Keyring
 ) -> None:
-    response = await client.post(hooked.url("/secret"), headers=hooked.headers)
+    response = await client.post(hooked.url("/webhook-secret"), headers=hooked.headers)
     assert response.status_code == 201, response.text
     body = response.json()
     assert set(body) == {"client_id", "webhook_secret", "previous_secret_retires_at"}
@@ -283,8 +286,8 @@ async def test_rotating_shows_the_new_secret_once_and_the_old_one_keeps_signing(
         await client.get(path, headers=hooked.headers)
         for path in (
             hooked.url(),
-            hooked.url("/messages"),
-            hooked.url("/messages/{message_id}", message_id=message["id"]),
+            hooked.url("/webhook-deliveries"),
+            hooked.url("/webhook-deliveries/{message_id}", message_id=message["id"]),
             f"{APPS}/{hooked.client_id}",
             APPS,
         )
@@ -449,7 +452,7 @@ async def test_a_forged_cursor_is_400(
     key = await keyring.secret(session, CURSOR_SECRET)
     for what, cursor in forged_cursors(key, real).items():
         response = await client.get(
-            hooked.url("/messages"), params={"cursor": cursor}, headers=hooked.headers
+            hooked.url("/webhook-deliveries"), params={"cursor": cursor}, headers=hooked.headers
         )
         body = problem(response, 400, "bad-request")
         assert parameters(body) == [("cursor", "query")], what
@@ -469,7 +472,9 @@ async def test_a_cursor_made_for_another_app_is_400(
     }
     for made_for, used_on in ((mine, hooked), (theirs, hooked), (hooked, mine)):
         response = await client.get(
-            used_on.url("/messages"), params={"cursor": cursors[made_for.client_id]}, headers=used_on.headers
+            used_on.url("/webhook-deliveries"),
+            params={"cursor": cursors[made_for.client_id]},
+            headers=used_on.headers,
         )
         assert parameters(problem(response, 400, "bad-request")) == [("cursor", "query")]
     # and each opens where it was made
@@ -485,7 +490,7 @@ async def test_a_message_shows_the_json_body_sent(
 ) -> None:
     queued = await ping(client, hooked)
     response = await client.get(
-        hooked.url("/messages/{message_id}", message_id=queued["id"]), headers=hooked.headers
+        hooked.url("/webhook-deliveries/{message_id}", message_id=queued["id"]), headers=hooked.headers
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -511,7 +516,7 @@ async def test_redelivering_makes_a_message_pending_again(
     else:
         row.failed_at, row.last_status, row.last_error = sent, 500, "answered 500"
     await session.commit()
-    url = hooked.url("/messages/{message_id}", message_id=queued["id"])
+    url = hooked.url("/webhook-deliveries/{message_id}", message_id=queued["id"])
     assert (await client.get(url, headers=hooked.headers)).json()["state"] == outcome
 
     before = utcnow()
@@ -570,7 +575,7 @@ async def test_redelivering_or_pinging_enables_a_disabled_endpoint(
     assert when(state["failing_since"]) == disabled - timedelta(days=3)
 
     if how == "redeliver":
-        url = hooked.url("/messages/{message_id}/redeliver", message_id=queued["id"])
+        url = hooked.url("/webhook-deliveries/{message_id}/redeliver", message_id=queued["id"])
         response = await client.post(url, headers=hooked.headers)
         assert response.status_code == 202, response.text
         sent_id = queued["id"]
@@ -602,7 +607,7 @@ async def test_redelivering_when_the_app_has_no_webhook_url_is_409(
     row.failed_at, row.next_attempt_at, row.last_error = utcnow(), None, "no webhook URL"
     await session.commit()
     before = await Snapshot.take(connection)
-    url = hooked.url("/messages/{message_id}/redeliver", message_id=queued["id"])
+    url = hooked.url("/webhook-deliveries/{message_id}/redeliver", message_id=queued["id"])
     problem(await client.post(url, headers=hooked.headers), 409, "no-webhook-url")
     await before.unchanged(connection)
 
@@ -853,14 +858,14 @@ async def test_a_repeated_query_parameter_is_400(
     client: httpx.AsyncClient, hooked: Hooked, query: str, named: str
 ) -> None:
     await ping(client, hooked)
-    response = await client.get(f"{hooked.url('/messages')}?{query}", headers=hooked.headers)
+    response = await client.get(f"{hooked.url('/webhook-deliveries')}?{query}", headers=hooked.headers)
     assert parameters(problem(response, 400, "bad-request")) == [(named, "query")]
 
 
 @pytest.mark.parametrize("limit", ["0", "201", "-1", "x", "1.5", "", str(2**64), str(-(2**64)), "1%00"])
 async def test_a_limit_outside_1_to_200_is_422(client: httpx.AsyncClient, hooked: Hooked, limit: str) -> None:
     await ping(client, hooked)
-    response = await client.get(f"{hooked.url('/messages')}?limit={limit}", headers=hooked.headers)
+    response = await client.get(f"{hooked.url('/webhook-deliveries')}?limit={limit}", headers=hooked.headers)
     assert parameters(problem(response, 422, "validation-error")) == [("limit", "query")]
 
 
@@ -868,7 +873,9 @@ async def test_a_limit_outside_1_to_200_is_422(client: httpx.AsyncClient, hooked
 async def test_an_empty_or_oversized_cursor_is_422(
     client: httpx.AsyncClient, hooked: Hooked, cursor: str
 ) -> None:
-    response = await client.get(f"{hooked.url('/messages')}?cursor={cursor}", headers=hooked.headers)
+    response = await client.get(
+        f"{hooked.url('/webhook-deliveries')}?cursor={cursor}", headers=hooked.headers
+    )
     assert parameters(problem(response, 422, "validation-error")) == [("cursor", "query")]
     assert "a" * 100 not in response.text
 
@@ -932,7 +939,7 @@ async def test_a_json_body_is_ignored_like_on_the_other_calls_that_take_none(
     response = await client.request(
         method, hooked.url(rest, message_id=message), content=content, headers=json_type
     )
-    assert response.status_code == (201 if rest == "/secret" else 202), response.text
+    assert response.status_code == (201 if rest == "/webhook-secret" else 202), response.text
     assert "evil.example" not in response.text
     assert (await endpoint(client, hooked))["url"] == HOOK_URL
     for row in await session.scalars(select(WebhookMessage).execution_options(populate_existing=True)):
@@ -940,19 +947,9 @@ async def test_a_json_body_is_ignored_like_on_the_other_calls_that_take_none(
         assert row.event_type == "ping"
 
 
-UNDOCUMENTED_400 = pytest.mark.xfail(
-    strict=True,
-    reason="router.py lists no 400 for this operation, yet it answers 400 for a NUL in the client_id "
-    "(unstorable-value) and for an unknown query parameter; documenting it changes openapi/openapi.json too",
-)
-
-
 @pytest.mark.parametrize(
     ("method", "rest"),
-    [
-        pytest.param(method, rest, marks=[] if rest == "/messages" else [UNDOCUMENTED_400])
-        for method, rest in ROUTES
-    ],
+    [pytest.param(method, rest) for method, rest in ROUTES],
     ids=ROUTE_IDS,
 )
 async def test_a_400_is_a_documented_status(
@@ -968,7 +965,7 @@ async def test_a_400_is_a_documented_status(
         method, hooked.url(rest, message_id=message) + "?foo=1", headers=hooked.headers
     )
     assert (nul.status_code, unknown.status_code) == (400, 400)
-    operation = app.openapi()["paths"]["/developer/v1/apps/{client_id}/webhook" + rest][method.lower()]
+    operation = app.openapi()["paths"]["/developer/v1/apps/{client_id}" + rest][method.lower()]
     met = {"400", "401", "404", "422"} | ({"415"} if method == "POST" else set())
-    met |= {"409"} if rest in {"/ping", "/messages/{message_id}/redeliver"} else set()
+    met |= {"409"} if rest in {"/ping", "/webhook-deliveries/{message_id}/redeliver"} else set()
     assert sorted(met - set(operation["responses"])) == []

@@ -176,3 +176,14 @@ async def test_a_refused_address_fails_the_message_at_once_and_is_logged(
     assert getattr(refused[0], "reason", None) == "loopback address"
     assert receiver.url not in caplog.text  # the log names the app and the reason, not the URL
     assert isinstance(message, WebhookMessage)
+
+
+async def test_in_development_loopback_is_allowed_and_nothing_else(receiver: Receiver) -> None:
+    """The demo's sample app listens on 127.0.0.1: development allows loopback, never a private network."""
+    outcome = await outbound.post(
+        receiver.url, BODY, {}, allow_http=True, allow_private=False, allow_loopback=True
+    )
+    assert outcome.delivered
+    for url in ("http://10.0.0.1/webhooks", "http://169.254.169.254/latest/meta-data/"):
+        with pytest.raises(outbound.Refused):
+            await outbound.post(url, BODY, {}, allow_http=True, allow_private=False, allow_loopback=True)

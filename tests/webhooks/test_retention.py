@@ -81,3 +81,12 @@ async def test_retired_secrets_go_and_a_deleted_apps_stay_while_its_messages_wai
     await session.commit()
     assert counts["webhook_secrets"] == 1
     assert await session.scalar(select(WebhookSecret.id).where(WebhookSecret.app_id == app.id)) is None
+
+
+async def test_at_most_two_secrets_sign_after_rotations(session: AsyncSession, world: World) -> None:
+    app = await world.app()
+    now = utcnow()
+    for _ in range(3):
+        await secrets.rotate(session, world.keyring, app.id, now)
+    await session.commit()
+    assert len(await secrets.live_secrets(session, world.keyring, app.id, now + timedelta(seconds=1))) == 2

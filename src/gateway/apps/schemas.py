@@ -131,7 +131,7 @@ class AppCreated(AppOut):
     )
     webhook_secret: str = Field(
         description="`whsec_…`, shown this once: verify each webhook's `webhook-signature` with it (Standard "
-        "Webhooks). Rotate it at `POST /developer/v1/apps/{client_id}/webhook/secret`."
+        "Webhooks). Rotate it at `POST /developer/v1/apps/{client_id}/webhook-secret`."
     )
 
 

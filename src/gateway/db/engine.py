@@ -14,6 +14,9 @@ from gateway.db.unstorable import refuse_unstorable
 from gateway.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+READS_ONLY = "gateway_reads_only"
+"""Execution option for a connection that only reads (readiness, the schema's revision): on SQLite its
+transaction begins deferred, so it never waits for the write lock."""
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -64,6 +67,12 @@ def _sqlite_engine(url: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE: take the write lock at BEGIN. A deferred transaction that read, then writes after
+        # another connection committed (the background workers do, right after each request's commit),
+        # fails at once with SQLITE_BUSY, which busy_timeout does not cover; an immediate one waits its
+        # turn. Transactions on the embedded database are short and one process serves it. A connection
+        # that only reads says so (`READS_ONLY`) and begins deferred.
+        deferred = connection.get_execution_options().get(READS_ONLY)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
     return engine

@@ -11,6 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.db.engine import READS_ONLY
+
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -41,6 +43,7 @@ def head_revision() -> str:
 
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
+        await connection.execution_options(**{READS_ONLY: True})
         return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.db.engine import READS_ONLY
 from gateway.db.migrations import current_revision
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ async def check_readiness(engine: AsyncEngine, expected_revision: str, within_se
     try:
         async with asyncio.timeout(within_seconds):
             async with engine.connect() as connection:
+                await connection.execution_options(**{READS_ONLY: True})
                 await connection.execute(text("SELECT 1"))
             revision = await current_revision(engine)
     except (TimeoutError, SQLAlchemyError, OSError) as exc:

@@ -71,6 +71,7 @@ class Outbound:
 
     allow_http: bool = False
     allow_private: bool = False
+    allow_loopback: bool = False  # development: the demo's sample app on 127.0.0.1
     resolver: outbound.Resolver = outbound.resolve
 
 
@@ -198,9 +199,9 @@ async def _disable(session: AsyncSession, app_id: uuid.UUID, reason: str, now: d
         body=(
             f"The gateway has stopped sending webhooks to your app {name} ({client_id}): {reason}.\n\n"
             "Messages queued while the endpoint is disabled are marked failed. When the endpoint works "
-            "again, send a ping (POST /developer/v1/apps/{client_id}/webhook/ping) or redeliver a "
-            "message: either enables it again. The delivery log is at "
-            f"GET /developer/v1/apps/{client_id}/webhook/messages.\n"
+            f"again, send a ping (POST /developer/v1/apps/{client_id}/ping) or redeliver a message: either "
+            "enables it again. The delivery log is at "
+            f"GET /developer/v1/apps/{client_id}/webhook-deliveries.\n"
         ),
     )
 
@@ -217,22 +218,10 @@ async def enable_endpoint(session: AsyncSession, app_id: uuid.UUID) -> None:
 async def _record(
     sessions: async_sessionmaker[AsyncSession], message: _Claimed, outcome: outbound.Outcome, now: datetime
 ) -> str:
-    """Record one attempt's outcome; `delivered`, `retried` or `failed`."""
+    """Record one failed attempt; `retried` or `failed`."""
     mine = (WebhookMessage.id == message.id, WebhookMessage.delivered_at.is_(None))
     attempted = {"last_attempt_at": now, "last_status": outcome.status, "last_error": outcome.error}
     async with sessions.begin() as session:
-        if outcome.delivered:
-            await session.execute(
-                update(WebhookMessage)
-                .where(*mine)
-                .values(delivered_at=now, next_attempt_at=None, **attempted)
-            )
-            await session.execute(
-                update(WebhookEndpoint)
-                .where(WebhookEndpoint.app_id == message.app_id)
-                .values(failing_since=None)
-            )
-            return "delivered"
         await _endpoint_row(session, message.app_id)
         endpoint = await session.get(WebhookEndpoint, message.app_id, with_for_update=True)
         assert endpoint is not None
@@ -278,6 +267,7 @@ async def _send(message: _Claimed, how: Outbound) -> tuple[outbound.Outcome, dat
             headers,
             allow_http=how.allow_http,
             allow_private=how.allow_private,
+            allow_loopback=how.allow_loopback,
             resolver=how.resolver,
         )
     except outbound.Refused as refused:
@@ -299,17 +289,23 @@ async def deliver_due(
     `sessions` must open sessions of their own: the claim and each outcome commit by themselves."""
     claimed, dropped = await _claim(sessions, keyring, now=now or utcnow(), batch=batch)  # `now`: for tests
     gate = asyncio.Semaphore(CONCURRENT_SENDS)
-    recording = asyncio.Lock()  # sends overlap; their short outcome transactions go one at a time
 
-    async def one(message: _Claimed) -> str:
+    async def one(message: _Claimed) -> tuple[_Claimed, outbound.Outcome, datetime]:
         async with gate:
             outcome, sent_at = await _send(message, how)
-        async with recording:
-            result = await _record(sessions, message, outcome, sent_at if now is None else now)
-        level = logging.INFO if result == "delivered" else logging.WARNING
+        return message, outcome, sent_at if now is None else now
+
+    sent = await asyncio.gather(*(one(message) for message in claimed))
+    delivered = [(message, at) for message, outcome, at in sent if outcome.delivered]
+    await _record_delivered(sessions, delivered, {id(message): outcome for message, outcome, _at in sent})
+    results = ["delivered"] * len(delivered)
+    for message, outcome, at in sent:
+        if not outcome.delivered:
+            results.append(await _record(sessions, message, outcome, at))
+    for message, outcome, _at in sent:
         logger.log(
-            level,
-            f"webhook {result}",
+            logging.INFO if outcome.delivered else logging.WARNING,
+            "webhook delivered" if outcome.delivered else "webhook not delivered",
             extra=log_fields(
                 message_id=message.id,
                 app_id=str(message.app_id),
@@ -318,14 +314,52 @@ async def deliver_due(
                 error=outcome.error,
             ),
         )
-        return result
-
-    results: Sequence[str] = await asyncio.gather(*(one(message) for message in claimed))
     return DeliveryReport(
         delivered=results.count("delivered"),
         retried=results.count("retried"),
         failed=results.count("failed") + dropped,
     )
+
+
+async def _record_delivered(
+    sessions: async_sessionmaker[AsyncSession],
+    delivered: Sequence[tuple[_Claimed, datetime]],
+    outcomes: dict[int, outbound.Outcome],
+) -> None:
+    """Record every delivery of a round in one transaction (a batch's outcomes would otherwise cost a
+    transaction each); their endpoints' failure clocks are reset."""
+    if not delivered:
+        return
+    async with sessions.begin() as session:
+        for (status, at), ids in _grouped(delivered, outcomes).items():
+            await session.execute(
+                update(WebhookMessage)
+                .where(WebhookMessage.id.in_(ids), WebhookMessage.delivered_at.is_(None))
+                .values(
+                    delivered_at=at,
+                    next_attempt_at=None,
+                    last_attempt_at=at,
+                    last_status=status,
+                    last_error=None,
+                )
+            )
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(
+                WebhookEndpoint.app_id.in_({message.app_id for message, _at in delivered}),
+                WebhookEndpoint.failing_since.is_not(None),
+            )
+            .values(failing_since=None)
+        )
+
+
+def _grouped(
+    delivered: Sequence[tuple[_Claimed, datetime]], outcomes: dict[int, outbound.Outcome]
+) -> dict[tuple[int | None, datetime], list[str]]:
+    groups: dict[tuple[int | None, datetime], list[str]] = {}
+    for message, at in delivered:
+        groups.setdefault((outcomes[id(message)].status, at), []).append(message.id)
+    return groups
 
 
 async def backlog(session: AsyncSession, now: datetime) -> tuple[int, float]:

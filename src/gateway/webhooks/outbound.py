@@ -1,7 +1,8 @@
 """One webhook POST, made safely (issue 14, item 4): https only (outside development), the host resolved
 once and the connection made to that address, never to loopback, private, link-local, multicast, reserved or
-cloud-metadata addresses (unless `GATEWAY_WEBHOOK_ALLOW_PRIVATE=true`, for development and tests), no
-redirect followed, 10 s for the whole exchange, at most 1 KiB of the answer read.
+cloud-metadata addresses (loopback is allowed in development, where the demo's sample app listens on
+127.0.0.1; every address with `GATEWAY_WEBHOOK_ALLOW_PRIVATE=true`, for development and tests), no redirect
+followed, 10 s for the whole exchange, at most 1 KiB of the answer read.
 
 Resolving once and connecting to the address checked closes the gap a second lookup would open (DNS
 rebinding): the request goes to the IP, with the original host in `Host` and in TLS (SNI and certificate
@@ -12,8 +13,10 @@ Proxies from the environment are ignored (`trust_env=False`): they would make th
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -32,6 +35,13 @@ __all__ = [
 
 TIMEOUT_SECONDS: Final = 10.0
 MAX_RESPONSE_BYTES: Final = 1024
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every send: building one loads the CA bundle, which costs more than a send."""
+    return ssl.create_default_context()
+
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -102,6 +112,7 @@ async def post(
     *,
     allow_http: bool,
     allow_private: bool,
+    allow_loopback: bool = False,
     seconds: float = TIMEOUT_SECONDS,
     resolver: Resolver = resolve,
 ) -> Outcome:
@@ -116,7 +127,8 @@ async def post(
     addresses = await resolver(host, port)
     if not allow_private:
         for address in addresses:
-            if (reason := address_refused(address)) is not None:
+            reason = address_refused(address)
+            if reason is not None and not (allow_loopback and reason == "loopback address"):
                 raise Refused(reason)
     address = addresses[0]
     literal = f"[{address}]" if ":" in address else address
@@ -125,7 +137,9 @@ async def post(
     try:
         async with (
             asyncio.timeout(seconds),
-            httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=seconds) as client,
+            httpx.AsyncClient(
+                trust_env=False, follow_redirects=False, timeout=seconds, verify=_tls()
+            ) as client,
             client.stream(
                 "POST",
                 target.copy_with(host=literal),

@@ -1,5 +1,6 @@
-"""`/developer/v1/apps/{client_id}/webhook…`: an app's webhook endpoint, its delivery log, redelivery, ping
-and secret rotation (issue 14, item 5). Thin: the developer key, one service call, a schema."""
+"""An app's webhooks for its developer (issue 14, item 5; SPEC §9), under `/developer/v1/apps/{client_id}`:
+`/webhook` (the endpoint's state), `/webhook-deliveries` (the delivery log, one message, redeliver),
+`/ping`, `/webhook-secret` (rotate). Thin: the developer key, one service call, a schema."""
 
 from __future__ import annotations
 
@@ -27,10 +28,14 @@ from gateway.webhooks.schemas import (
 )
 from gateway.webhooks.secrets import OVERLAP
 
-router = json_api_router(prefix="/developer/v1/apps/{client_id}/webhook", tags=["developer"])
+router = json_api_router(prefix="/developer/v1/apps/{client_id}", tags=["developer"])
 
 CURSOR_KIND: Final = "webhook-messages"
 _AUTH = {401: "Missing, wrong or revoked developer key"}
+_QUERY = {
+    400: "An unknown or repeated query parameter, or a character that cannot be stored, such as NUL, in the "
+    "path (`unstorable-value`)"
+}
 _MISSING = {404: "No app with this client_id among the caller's apps"}
 _NO_BODY = {415: "A request body that is not JSON (this call takes none)"}
 ClientId = Annotated[str, Path(min_length=1, max_length=32, description="The app's `client_id`, `gw_app_…`.")]
@@ -41,10 +46,10 @@ MessageId = Annotated[
 
 
 @router.get(
-    "",
+    "/webhook",
     summary="The app's webhook endpoint: URL, enabled or not, failing since, live secrets",
     response_model=WebhookEndpointOut,
-    responses=problem_responses({**_AUTH, **_MISSING}),
+    responses=problem_responses({**_AUTH, **_QUERY, **_MISSING, 422: "Malformed client_id"}),
 )
 async def read_endpoint(
     client_id: ClientId,
@@ -68,7 +73,7 @@ def _position(opened: dict[str, Any]) -> tuple[datetime, str]:
 
 
 @router.get(
-    "/messages",
+    "/webhook-deliveries",
     summary="The delivery log: each message, its attempts, last status and next try",
     response_model=WebhookMessageList,
     responses=problem_responses(
@@ -114,14 +119,15 @@ async def list_messages(
 
 
 @router.get(
-    "/messages/{message_id}",
+    "/webhook-deliveries/{message_id}",
     summary="One message, with the JSON body sent",
     response_model=WebhookMessageDetail,
     responses=problem_responses(
         {
             **_AUTH,
+            **_QUERY,
             404: "No such app among the caller's, or no such message of it",
-            422: "Malformed message id",
+            422: "Malformed id",
         }
     ),
 )
@@ -139,17 +145,18 @@ async def read_message(
 
 
 @router.post(
-    "/messages/{message_id}/redeliver",
+    "/webhook-deliveries/{message_id}/redeliver",
     summary="Send a message again now, with the same webhook-id (enables a disabled endpoint)",
     status_code=202,
     response_model=WebhookMessageOut,
     responses=problem_responses(
         {
             **_AUTH,
+            **_QUERY,
             **_NO_BODY,
             404: "No such app among the caller's, or no such message of it",
             409: "The app has no webhook URL",
-            422: "Malformed message id",
+            422: "Malformed id",
         }
     ),
 )
@@ -170,7 +177,9 @@ async def redeliver(
     summary="Queue a `ping` to the app's webhook URL (enables a disabled endpoint)",
     status_code=202,
     response_model=WebhookMessageOut,
-    responses=problem_responses({**_AUTH, **_MISSING, **_NO_BODY, 409: "The app has no webhook URL"}),
+    responses=problem_responses(
+        {**_AUTH, **_QUERY, **_MISSING, **_NO_BODY, 409: "The app has no webhook URL", 422: "Malformed id"}
+    ),
 )
 async def ping(
     client_id: ClientId,
@@ -182,11 +191,11 @@ async def ping(
 
 
 @router.post(
-    "/secret",
+    "/webhook-secret",
     summary="Rotate the webhook signing secret (shown once; the old one signs for 24 hours more)",
     status_code=201,
     response_model=WebhookSecretRotated,
-    responses=problem_responses({**_AUTH, **_MISSING, **_NO_BODY}),
+    responses=problem_responses({**_AUTH, **_QUERY, **_MISSING, **_NO_BODY, 422: "Malformed client_id"}),
 )
 async def rotate_secret(
     client_id: ClientId,

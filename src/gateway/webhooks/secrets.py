@@ -4,7 +4,7 @@ A secret is 32 random bytes, shown to the developer once (at registration with a
 rotation) as `whsec_` + base64, and stored sealed under a server key with the row's id and the app's id as
 associated data, so a sealed secret moved to another row or app does not open. A rotation retires the
 current secret 24 hours later: until then every message is signed with both, so the app can switch
-without missing one.
+without missing one. At most two secrets sign at a time.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Final
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.apps.models import App
 from gateway.keys.envelope import open_sealed, seal
 from gateway.keys.keyring import Keyring
 from gateway.webhooks.models import WebhookSecret
@@ -44,7 +45,15 @@ async def add_secret(session: AsyncSession, keyring: Keyring, app_id: uuid.UUID,
 
 
 async def rotate(session: AsyncSession, keyring: Keyring, app_id: uuid.UUID, now: datetime) -> str:
-    """Retire the current secret in `OVERLAP` (secrets already retiring keep their time) and add a new one."""
+    """Retire the current secret in `OVERLAP` and any already retiring at once (two sign at most, as with
+    client secrets), and add a new one. The app's row is locked first, so concurrent rotations on
+    PostgreSQL take turns instead of leaving two current secrets."""
+    await session.execute(select(App.id).where(App.id == app_id).with_for_update())
+    await session.execute(
+        update(WebhookSecret)
+        .where(WebhookSecret.app_id == app_id, WebhookSecret.retired_at > now)
+        .values(retired_at=now)
+    )
     await session.execute(
         update(WebhookSecret)
         .where(WebhookSecret.app_id == app_id, WebhookSecret.retired_at.is_(None))
