@@ -252,7 +252,12 @@ def finish_openapi(app: FastAPI) -> None:
             tag for path in schema["paths"].values() for op in path.values() for tag in op.get("tags", ())
         }
         schema["tags"] = [tag for tag in NAMESPACE_TAGS if tag["name"] in used]
-        components = {**schema["components"]["schemas"], **record_schemas(), **webhook_schemas()}
+        components = dict(schema["components"]["schemas"])
+        for extra in (record_schemas(), webhook_schemas()):
+            clashes = sorted(name for name in extra if components.get(name, extra[name]) != extra[name])
+            if clashes:  # two different models under one name: one would silently replace the other
+                raise RuntimeError(f"OpenAPI component names used twice: {', '.join(clashes)}")
+            components.update(extra)
         schema["components"]["schemas"] = dict(sorted(components.items()))
         return schema
 

@@ -53,7 +53,13 @@ BEYOND_64_BITS = 2**64
 FORM = "application/x-www-form-urlencoded"
 
 # Path parameters that name something of the credentials' own school or app, filled in when sent.
-KNOWN = ("client_id", "grant_id", "prefix", "record_id")  # a record the school lacks: one it could have
+KNOWN = (
+    "client_id",
+    "grant_id",
+    "prefix",
+    "record_id",
+    "message_id",
+)  # a record the school lacks: one it could have
 # Valid values the schema alone does not give.
 PATH_VALUES = {"resource": "students"}
 AUTHORIZE = {

@@ -159,6 +159,7 @@ PLACEHOLDER_CREDENTIALS = Credentials(
     school_token="x",
     refresh_token="gw_rt_x",
     app_token="x",
+    message_id="msg_0",
 )
 
 

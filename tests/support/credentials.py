@@ -23,6 +23,8 @@ from gateway.mis.ingest import apply_batch
 from gateway.mis.validation import validate_batch
 from gateway.scopes import SCOPE_NAMES
 from gateway.tokens import issuance, refresh
+from gateway.webhooks.events import WebhookEvent, ping
+from gateway.webhooks.outbox import enqueue
 from tests.support import grants, records
 from tests.support.accounts import session_cookie
 from tests.support.backchannel import basic
@@ -50,6 +52,7 @@ class Credentials:
     school_token: str
     refresh_token: str
     app_token: str
+    message_id: str  # a webhook message of the app (`…/webhook-deliveries/{message_id}`)
 
     @property
     def school_key_prefix(self) -> str:
@@ -89,6 +92,7 @@ class Credentials:
             "client_id": self.client_id,
             "grant_id": str(self.grant_id),
             "prefix": self.school_key_prefix,
+            "message_id": self.message_id,
         }
         if path in RECORDS:
             named["record_id"] = RECORDS[path]
@@ -152,6 +156,9 @@ async def issue_credentials(
     app_token = await issuance.app_access_token(
         session, keyring, issuer=issuer, app=party.app, scopes=["school"], now=now
     )
+    party.app.webhook_url = "https://hooks.example.org/gateway"  # never called: no worker runs in tests
+    message = await enqueue(session, party.app.id, WebhookEvent.PING, ping(party.app.client_id), now)
+    assert message is not None
     await session.commit()
     cookie, csrf_token = await session_cookie(session, party.account, Stage.FULL)
     return Credentials(
@@ -167,4 +174,5 @@ async def issue_credentials(
         school_token=school_token.token,
         refresh_token=refresh_token,
         app_token=app_token.token,
+        message_id=message.id,
     )

@@ -67,28 +67,28 @@ class EndedBy(StrEnum):
 # --- Schemas ---------------------------------------------------------------------------------------------
 
 
-class SchoolRef(BaseModel):
+class WebhookSchool(BaseModel):
     id: uuid.UUID
     urn: str = Field(description="The school's URN (DfE unique reference number).")
 
 
-class AudienceOut(BaseModel):
+class WebhookAudience(BaseModel):
     kind: Literal["school", "groups"] = Field(description="The whole school, or only the listed groups.")
     group_ids: list[str] | None = Field(description="MIS group ids; null for the whole school.")
 
 
-class GrantView(BaseModel):
+class WebhookGrantState(BaseModel):
     scopes: list[str] = Field(description="Granted scopes, implied ones included, in catalogue order.")
     fields: dict[str, list[str]] = Field(description="Resource -> the fields the scopes unlock.")
-    audience: AudienceOut
+    audience: WebhookAudience
 
 
-class GrantCreated(GrantView):
+class GrantCreatedData(WebhookGrantState):
     grant_id: uuid.UUID
-    school: SchoolRef
+    school: WebhookSchool
 
 
-class Added(BaseModel):
+class GrantAdded(BaseModel):
     scopes: list[str]
     fields: dict[str, list[str]] = Field(description="Resource -> fields the app may now read too.")
     group_ids: list[str] = Field(description="Groups added to the audience.")
@@ -96,13 +96,13 @@ class Added(BaseModel):
     pupils_unhidden: bool = Field(description="Pupils the app could not see before may now be seen.")
 
 
-class GrantUpdated(GrantView):
+class GrantUpdatedData(WebhookGrantState):
     grant_id: uuid.UUID
-    school: SchoolRef
-    added: Added
+    school: WebhookSchool
+    added: GrantAdded
 
 
-class Removed(BaseModel):
+class GrantRemoved(BaseModel):
     scopes: list[str]
     fields: dict[str, list[str]] = Field(
         description="Resource -> fields the app may no longer read: delete them from every record it holds."
@@ -115,15 +115,15 @@ class Removed(BaseModel):
     )
 
 
-class GrantNarrowed(GrantView):
+class GrantNarrowedData(WebhookGrantState):
     grant_id: uuid.UUID
-    school: SchoolRef
-    removed: Removed
+    school: WebhookSchool
+    removed: GrantRemoved
 
 
-class GrantRevoked(BaseModel):
+class GrantRevokedData(BaseModel):
     grant_id: uuid.UUID
-    school: SchoolRef
+    school: WebhookSchool
     ended_by: EndedBy = Field(
         description="`school` (an admin or the school's API key), `app_deleted` (the developer deleted the "
         "app), `support` (the gateway's operator), `gateway` (retention)."
@@ -131,14 +131,14 @@ class GrantRevoked(BaseModel):
     revoked_at: datetime
 
 
-class AppDisconnected(BaseModel):
+class AppDisconnectedData(BaseModel):
     grant_id: uuid.UUID
-    school: SchoolRef
+    school: WebhookSchool
     disconnected_at: datetime
 
 
-class SchoolDataPurged(BaseModel):
-    school: SchoolRef
+class SchoolDataPurgedData(BaseModel):
+    school: WebhookSchool
     rule: str = Field(
         description="Why: `connector_deleted`, `deletion_requested`, `inactive`, `former_pupil`."
     )
@@ -148,19 +148,19 @@ class SchoolDataPurged(BaseModel):
     )
 
 
-class Ping(BaseModel):
+class PingData(BaseModel):
     client_id: str
     message: str
 
 
 EVENT_SCHEMAS: Mapping[WebhookEvent, type[BaseModel]] = {
-    WebhookEvent.GRANT_CREATED: GrantCreated,
-    WebhookEvent.GRANT_UPDATED: GrantUpdated,
-    WebhookEvent.GRANT_NARROWED: GrantNarrowed,
-    WebhookEvent.GRANT_REVOKED: GrantRevoked,
-    WebhookEvent.APP_DISCONNECTED: AppDisconnected,
-    WebhookEvent.SCHOOL_DATA_PURGED: SchoolDataPurged,
-    WebhookEvent.PING: Ping,
+    WebhookEvent.GRANT_CREATED: GrantCreatedData,
+    WebhookEvent.GRANT_UPDATED: GrantUpdatedData,
+    WebhookEvent.GRANT_NARROWED: GrantNarrowedData,
+    WebhookEvent.GRANT_REVOKED: GrantRevokedData,
+    WebhookEvent.APP_DISCONNECTED: AppDisconnectedData,
+    WebhookEvent.SCHOOL_DATA_PURGED: SchoolDataPurgedData,
+    WebhookEvent.PING: PingData,
 }
 
 
