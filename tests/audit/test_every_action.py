@@ -193,6 +193,11 @@ HTTP_EXEMPT: dict[str, str] = {
     "POST /developer/v1/apps": "registers an app: it reaches no school until an admin approves it",
     "PATCH /developer/v1/apps/{client_id}": "edits the app's own registration; its grants and scopes stay",
     "POST /developer/v1/apps/{client_id}/secret": "the app's own credential; no grant or school data changes",
+    "POST /developer/v1/apps/{client_id}/webhook-secret": "the app's own webhook signing secret; no grant or "
+    "school data changes",
+    "POST /developer/v1/apps/{client_id}/ping": "a test message to the app's own endpoint; names no school",
+    "POST /developer/v1/apps/{client_id}/webhook-deliveries/{message_id}/redeliver": "sends the app again "
+    "what it was told; no grant or school data changes",
     "POST /developer/v1/keys/rotate": "the developer's own key; it reads and edits only their apps",
     "POST /connector/v1/{resource}/batch": "the school's own MIS copying its records in, under the school's "
     "connector key; each sync run is kept with its counts (GET /connector/v1/status), not an access change",
