@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from gateway.cli import admin, audit, demo, migrate, openapi, receipts, serve, tokens
+from gateway.cli import admin, audit, backup, demo, migrate, openapi, receipts, serve, tokens
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,6 +27,7 @@ main.add_command(admin.connector)
 main.add_command(admin.keys)
 main.add_command(admin.developer)
 main.add_command(audit.audit)
+main.add_command(backup.backup)
 main.add_command(receipts.receipts)
 main.add_command(tokens.tokens)
 
