@@ -50,6 +50,7 @@ CLI_RECORDED: dict[str, tuple[EventType, ...]] = {
     "connector revoke-key": (EventType.CONNECTOR_KEY_REVOKED,),
     "keys rotate-signing": (EventType.KEY_ROTATION,),
     "keys rotate-master": (EventType.KEY_ROTATION,),
+    "backup create": (EventType.BACKUP_CREATED,),
 }
 CLI_EXEMPT: dict[str, str] = {
     "serve": "runs the server; what it serves is recorded where it happens",
@@ -61,6 +62,8 @@ CLI_EXEMPT: dict[str, str] = {
     "developer create": "a developer account belongs to no school; its apps reach a school only by consent",
     "tokens purge": "deletes expired tokens and requests, already dead: no access changes",
     "receipts verify": "reads one receipt file and the public keys; writes nothing",
+    "backup restore": "puts a backup back unaltered into an empty database (an event would alter it); the "
+    "backup's own `backup.created` is in every chain it restores",
 }
 AUDIT_COMMANDS_EXEMPT = "the `audit` commands verify and checkpoint the log itself (`gateway.cli.audit`)"
 
@@ -167,6 +170,21 @@ async def test_each_operator_command_leaves_its_event(tmp_path: Path) -> None:
         assert (kind, actor, details["key"]) == ("keys.rotated", "operator", "master")
         assert details["master_key_id"] not in new_master
 
+        backup = tmp_path / "walk.backup"
+        made = json.loads(
+            run(
+                "backup",
+                "create",
+                "--output",
+                str(backup),
+                "--json",
+                extra={"GATEWAY_MASTER_KEY": new_master},
+            )
+        )
+        assert await new_events("backup create") == [
+            ("backup.created", "operator", {"kind": made["kind"], "sha256": made["sha256"]})
+        ]
+
         for command, kinds in CLI_RECORDED.items():
             assert [kind for kind, _actor, _details in seen[command]] == [kind.value for kind in kinds], (
                 command
@@ -176,6 +194,7 @@ async def test_each_operator_command_leaves_its_event(tmp_path: Path) -> None:
             ("school.created", None),
             ("keys.rotated", "signing"),
             ("keys.rotated", "master"),
+            ("backup.created", None),
         ]
         run("audit", "verify", extra={"GATEWAY_MASTER_KEY": new_master})
 

@@ -40,6 +40,7 @@ class EventType(StrEnum):
     CONNECTOR_KEY_REVOKED = "connector_key.revoked"
     APP_DELETED = "app.deleted"  # after the `grant.revoked` of each of the app's live grants at the school
     AUDIT_EXPORTED = "audit.exported"  # the school exported this log (`audit.router`); inside the export
+    BACKUP_CREATED = "backup.created"  # in every school's chain: the operator copied the whole database
 
 
 # Who acted, as an opaque reference: a kind and an id, never an email address or a person's name.

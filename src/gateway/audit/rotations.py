@@ -1,4 +1,4 @@
-"""Key rotations as events in every school's authorisation log (SPEC §4).
+"""Key rotations (and backups, `record_everywhere`) as events in every school's authorisation log (SPEC §4).
 
 The keys are the gateway's, not one school's, but each rotation changes how every school's data is
 protected: a new signing key signs its access tokens, checkpoints and receipts from now on; a new master key
@@ -28,7 +28,9 @@ async def rotate_signing_key(
 ) -> SigningKey:
     """`keys.signing.rotate_signing_key`, recorded in every school's log."""
     created = await signing.rotate_signing_key(session, master_key, now=now)
-    await _record_everywhere(session, actor, {"key": "signing", "kid": created.kid}, now)
+    await record_everywhere(
+        session, EventType.KEY_ROTATION, actor, {"key": "signing", "kid": created.kid}, now
+    )
     return created
 
 
@@ -37,20 +39,26 @@ async def rotate_master_key(
 ) -> tuple[int, int]:
     """`keys.keyring.rewrap_all` (school data keys, server secrets), recorded in every school's log."""
     counts = await rewrap_all(session, old_master, new_master)
-    await _record_everywhere(
-        session, actor, {"key": "master", "master_key_id": master_key_id(new_master)}, now
+    await record_everywhere(
+        session,
+        EventType.KEY_ROTATION,
+        actor,
+        {"key": "master", "master_key_id": master_key_id(new_master)},
+        now,
     )
     return counts
 
 
-async def _record_everywhere(
-    session: AsyncSession, actor: str, details: dict[str, str], now: datetime
+async def record_everywhere(
+    session: AsyncSession, event_type: EventType, actor: str, details: dict[str, str], now: datetime
 ) -> None:
+    """One event in every school's chain: for what the operator does to the whole gateway (key rotations,
+    backups), which touches every school's data."""
     for school_id in await session.scalars(select(School.id).order_by(School.urn)):
         await record_event(
             session,
             school_id=school_id,
-            event_type=EventType.KEY_ROTATION,
+            event_type=event_type,
             actor=actor,
             details=details,
             occurred_at=now,

@@ -8,12 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from gateway.audit import events
+from gateway.audit.events import EventType
+from gateway.audit.rotations import record_everywhere
 from gateway.backup.archive import BackupError, Manifest, create_backup, manifest_path, restore_backup
 from gateway.backup.check import RestoreCheck, check_restored
 from gateway.cli.common import CommandFailed, command_settings, emit, fail_cleanly, run_unbounded
 from gateway.db import migrations
+from gateway.db.base import utcnow
 from gateway.keys.master import resolve_master_key
 
 
@@ -40,7 +44,11 @@ def backup_create(output: Path, as_json: bool) -> None:
     async def work(engine: AsyncEngine) -> Manifest:
         if not await migrations.is_at_head(engine):
             raise CommandFailed("the database is not migrated: run `gateway migrate` first")
-        return await create_backup(engine, url, output)
+        manifest = await create_backup(engine, url, output)
+        async with async_sessionmaker(engine, expire_on_commit=False).begin() as session:
+            details = {"kind": manifest.kind, "sha256": manifest.sha256}
+            await record_everywhere(session, EventType.BACKUP_CREATED, events.OPERATOR, details, utcnow())
+        return manifest
 
     started = time.monotonic()
     try:

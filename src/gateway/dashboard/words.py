@@ -50,6 +50,7 @@ EVENT_LABELS: Final[Mapping[str, str]] = {
     "data.exported": "The school's data was exported",
     "data.purged": "The school's data was deleted",
     "keys.rotated": "Encryption keys were rotated",
+    "backup.created": "The gateway's operator made a backup",
     "school.created": "The school was set up",
     "school.settings_changed": "The school's settings were changed",
     "audit.exported": "The authorisation log was exported",
