@@ -41,6 +41,7 @@ def test_event_types_cover_spec_section_4() -> None:
         "CONNECTOR_KEY_REVOKED",
         "APP_DELETED",
         "AUDIT_EXPORTED",
+        "BACKUP_CREATED",
     }
 
 

@@ -24,7 +24,8 @@ async def test_the_command_deletes_what_has_expired_and_prints_the_counts(tmp_pa
 
         result = gateway("tokens", "purge", "--json", env=env)
         assert result.returncode == 0, result.stderr
-        assert json.loads(result.stdout) == {table: len(seeded.doomed[table]) for table in TABLES}
+        webhooks = {"webhook_messages": 0, "webhook_secrets": 0, "webhook_endpoints": 0}  # none seeded here
+        assert json.loads(result.stdout) == {table: len(seeded.doomed[table]) for table in TABLES} | webhooks
         async with database.sessions() as session:
             assert await primary_keys(session) == seeded.kept
         assert await last_run(database.sessions, PURGE_EXPIRED) is not None  # counts as the interval's run
@@ -36,6 +37,9 @@ async def test_the_command_deletes_what_has_expired_and_prints_the_counts(tmp_pa
             "deleted 0 expired authorization codes",
             "deleted 0 expired refresh tokens",
             "deleted 0 expired access-token rows",
+            "deleted 0 webhook messages finished over 30 days ago",
+            "deleted 0 retired webhook secrets",
+            "deleted 0 webhook endpoint states of deleted apps",
         ]
 
 

@@ -19,10 +19,13 @@ from gateway.jobs.election import run_now
 from gateway.jobs.purge import purge_job
 
 LABELS = {
-    "authorization_requests": "authorization requests",
-    "authorization_codes": "authorization codes",
-    "refresh_tokens": "refresh tokens",
-    "access_tokens": "access-token rows",
+    "authorization_requests": "expired authorization requests",
+    "authorization_codes": "expired authorization codes",
+    "refresh_tokens": "expired refresh tokens",
+    "access_tokens": "expired access-token rows",
+    "webhook_messages": "webhook messages finished over 30 days ago",
+    "webhook_secrets": "retired webhook secrets",
+    "webhook_endpoints": "webhook endpoint states of deleted apps",
 }
 
 
@@ -46,5 +49,5 @@ def tokens_purge(as_json: bool) -> None:
         return dict(result.counts)
 
     deleted = run_unbounded(settings, work)
-    lines = [f"deleted {deleted[name]} expired {label}" for name, label in LABELS.items()]
+    lines = [f"deleted {deleted[name]} {label}" for name, label in LABELS.items()]
     emit(as_json, deleted, lines)
