@@ -42,7 +42,12 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """The bytes of unpadded base64url `text`, which must be their one spelling: a last character that
+    differs only in its unused low bits would decode to the same bytes, so one cursor would have many."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not the canonical spelling")
+    return data
 
 
 def _tag(key: bytes, body: bytes) -> bytes:
