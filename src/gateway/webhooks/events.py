@@ -204,22 +204,27 @@ def grant_created(grant_id: uuid.UUID, school_id: uuid.UUID, urn: str, now: Gran
     return {"grant_id": str(grant_id), "school": _school(school_id, urn), **now.view()}
 
 
+def _gained(more: GrantState, less: GrantState) -> dict[str, Any]:
+    """What `more` lets the app see that `less` does not: scopes, fields by resource, named groups."""
+    fewer = less.fields()
+    return {
+        "scopes": list(sort_scopes(more.scopes - less.scopes)),
+        "fields": _listed({r: names - fewer.get(r, frozenset()) for r, names in more.fields().items()}),
+        "group_ids": []
+        if more.audience.groups is None
+        else sorted(more.audience.groups - (less.audience.groups or frozenset())),
+    }
+
+
 def grant_updated(
     grant_id: uuid.UUID, school_id: uuid.UUID, urn: str, before: GrantState, now: GrantState
 ) -> dict[str, Any]:
-    old, new = before.fields(), now.fields()
     return {
         "grant_id": str(grant_id),
         "school": _school(school_id, urn),
         **now.view(),
         "added": {
-            "scopes": list(sort_scopes(now.scopes - before.scopes)),
-            "fields": _listed({r: names - old.get(r, frozenset()) for r, names in new.items()}),
-            "group_ids": sorted(
-                (now.audience.groups or frozenset()) - (before.audience.groups or frozenset())
-            )
-            if now.audience.groups is not None
-            else [],
+            **_gained(now, before),
             "whole_school": now.audience.whole_school and not before.audience.whole_school,
             "pupils_unhidden": bool(before.audience.exclude - now.audience.exclude),
         },
@@ -229,19 +234,12 @@ def grant_updated(
 def grant_narrowed(
     grant_id: uuid.UUID, school_id: uuid.UUID, urn: str, before: GrantState, now: GrantState
 ) -> dict[str, Any]:
-    old, new = before.fields(), now.fields()
     return {
         "grant_id": str(grant_id),
         "school": _school(school_id, urn),
         **now.view(),
         "removed": {
-            "scopes": list(sort_scopes(before.scopes - now.scopes)),
-            "fields": _listed({r: names - new.get(r, frozenset()) for r, names in old.items()}),
-            "group_ids": sorted(
-                (before.audience.groups or frozenset()) - (now.audience.groups or frozenset())
-            )
-            if before.audience.groups is not None
-            else [],
+            **_gained(before, now),
             "to_groups": before.audience.whole_school and not now.audience.whole_school,
             "excluded_student_ids": sorted(now.audience.exclude - before.audience.exclude),
         },
