@@ -15,7 +15,6 @@ from gateway.db.session import Database
 from gateway.webhooks import outbound, secrets
 from gateway.webhooks.delivery import DeliveryReport, Outbound, deliver_due
 from gateway.webhooks.events import WebhookEvent
-from gateway.webhooks.models import WebhookMessage
 from gateway.webhooks.outbox import enqueue
 from tests.support.webhook_receiver import Receiver, webhook_receiver
 from tests.support.world import World
@@ -75,7 +74,7 @@ async def _never(host: str, port: int) -> list[str]:
 )
 async def test_a_refused_url_is_refused_before_any_connection(url: str, reason: str) -> None:
     with pytest.raises(outbound.Refused) as refused:
-        await outbound.post(url, BODY, {}, allow_http=False, allow_private=False, resolver=outbound.resolve)
+        await outbound.post(url, BODY, {}, allow_http=False, allow_private=False, resolver=_never)
     assert refused.value.reason == reason
 
 
@@ -175,7 +174,6 @@ async def test_a_refused_address_fails_the_message_at_once_and_is_logged(
     assert len(refused) == 1
     assert getattr(refused[0], "reason", None) == "loopback address"
     assert receiver.url not in caplog.text  # the log names the app and the reason, not the URL
-    assert isinstance(message, WebhookMessage)
 
 
 async def test_in_development_loopback_is_allowed_and_nothing_else(receiver: Receiver) -> None:

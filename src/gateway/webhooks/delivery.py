@@ -233,7 +233,7 @@ async def _record(
         elif now - failing_since >= DISABLE_AFTER:
             await _disable(session, message.app_id, "every delivery failed for 3 days", now)
         delay = retry_delay(message.attempts)
-        permanent = outcome.status == 410 or outcome.error in _PERMANENT
+        permanent = outcome.status == 410 or outcome.permanent
         if permanent or now + delay > message.created_at + RETRY_FOR:
             await session.execute(
                 update(WebhookMessage).where(*mine).values(failed_at=now, next_attempt_at=None, **attempted)
@@ -243,18 +243,6 @@ async def _record(
             update(WebhookMessage).where(*mine).values(next_attempt_at=now + delay, **attempted)
         )
         return "retried"
-
-
-_PERMANENT: Final = frozenset(
-    {
-        "https required",
-        "no host",
-        "loopback address",
-        "link-local address",
-        "multicast address",
-        "private or reserved address",
-    }
-)
 
 
 async def _send(message: _Claimed, how: Outbound) -> tuple[outbound.Outcome, datetime]:
@@ -272,7 +260,7 @@ async def _send(message: _Claimed, how: Outbound) -> tuple[outbound.Outcome, dat
         )
     except outbound.Refused as refused:
         logger.warning("webhook refused", extra=log_fields(app_id=str(message.app_id), reason=refused.reason))
-        outcome = outbound.Outcome(None, refused.reason)
+        outcome = outbound.Outcome(None, refused.reason, permanent=refused.permanent)
     return outcome, sent_at
 
 

@@ -47,11 +47,13 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
 class Refused(Exception):
-    """The URL may not be called: its scheme, or an address its host resolves to. `reason` is ours."""
+    """The URL may not be called: its scheme, or an address its host resolves to. `reason` is ours;
+    `permanent` unless the host could not be resolved (DNS may answer next time)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, permanent: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.permanent = permanent
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,7 @@ class Outcome:
     status: int | None
     error: str | None
     excerpt: bytes = b""  # at most MAX_RESPONSE_BYTES of the answer, for nobody but the logs' length
+    permanent: bool = False  # trying again cannot help (a refused URL)
 
     @property
     def delivered(self) -> bool:
@@ -83,25 +86,28 @@ def address_refused(address: str) -> str | None:
     return None
 
 
-async def resolve(host: str, port: int) -> list[str]:
-    """The addresses `host` resolves to (an IP literal: itself), in the resolver's order."""
+def _is_address(host: str) -> bool:
+    """An IP literal (httpx gives IPv6 without brackets): nothing to look up."""
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        pass
-    else:
-        return [host]
+        return False
+    return True
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """The addresses the name `host` resolves to, in the resolver's order."""
     try:
         found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
-        raise Refused("host not found") from None
+        raise Refused("host not found", permanent=False) from None
     addresses: list[str] = []
     for _family, _type, _proto, _name, sockaddr in found:
         address = str(sockaddr[0])
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise Refused("host not found")
+        raise Refused("host not found", permanent=False)
     return addresses
 
 
@@ -124,7 +130,7 @@ async def post(
     if not host:
         raise Refused("no host")
     port = target.port or (443 if target.scheme == "https" else 80)
-    addresses = await resolver(host, port)
+    addresses = [host] if _is_address(host) else await resolver(host, port)
     if not allow_private:
         for address in addresses:
             reason = address_refused(address)
