@@ -102,7 +102,10 @@ async def messages(
 async def one_message(
     session: AsyncSession, developer_id: uuid.UUID, client_id: str, message_id: str
 ) -> WebhookMessage:
-    app = await get_app(session, developer_id, client_id)
+    return await _message_of(session, await get_app(session, developer_id, client_id), message_id)
+
+
+async def _message_of(session: AsyncSession, app: App, message_id: str) -> WebhookMessage:
     message = await session.get(WebhookMessage, message_id)
     if message is None or message.app_id != app.id:
         raise NotFound("The app has no webhook message with this id.")
@@ -114,7 +117,7 @@ async def redeliver(
 ) -> WebhookMessage:
     """Send the message again, at once, with the same `webhook-id`; enables a disabled endpoint."""
     app = await get_app(session, developer_id, client_id)
-    message = await one_message(session, developer_id, client_id, message_id)
+    message = await _message_of(session, app, message_id)
     if app.webhook_url is None:
         raise NoWebhookUrl
     message.next_attempt_at, message.delivered_at, message.failed_at = now, None, None
