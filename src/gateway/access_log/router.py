@@ -14,8 +14,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.access_log import service
 from gateway.db.session import SessionDep
-from gateway.errors import PROBLEM_JSON, BadRequest, field_error
-from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
+from gateway.errors import PROBLEM_JSON
+from gateway.http.cursors import (
+    CURSOR_SECRET,
+    MAX_CURSOR_LENGTH,
+    InvalidCursor,
+    cursor_refused,
+    open_cursor,
+    seal_cursor,
+)
 from gateway.http.query import DateTimeText, query_allowlist
 from gateway.keys.dependencies import KeyringDep
 from gateway.manage.auth import PrincipalDep
@@ -109,10 +116,7 @@ async def list_access_log(
         try:
             before = _before(open_cursor(key, cursor, kind="access-log", **made_for))
         except InvalidCursor:
-            raise BadRequest(
-                "The cursor is not one this endpoint handed out for this query.",
-                errors=[field_error("invalid cursor", parameter="cursor")],
-            ) from None
+            raise cursor_refused(" for this query") from None
     rows = await service.entries(session, principal.school_id, where, before_id=before, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:

@@ -16,9 +16,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from gateway.consent import receipts
 from gateway.consent.receipt_schemas import ReceiptList, ReceiptOut
 from gateway.db.session import SessionDep
-from gateway.errors import BadRequest, field_error, problem_responses
+from gateway.errors import problem_responses
 from gateway.http.api_limits import RateLimitedRoute
-from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
+from gateway.http.cursors import (
+    CURSOR_SECRET,
+    MAX_CURSOR_LENGTH,
+    InvalidCursor,
+    cursor_refused,
+    open_cursor,
+    seal_cursor,
+)
 from gateway.http.query import query_allowlist
 from gateway.keys.dependencies import KeyringDep
 from gateway.oauth.bearer import AppTokenDep
@@ -85,10 +92,7 @@ async def list_receipts(
         try:
             after = _after(open_cursor(key, cursor, kind="app-receipts", **made_for))
         except InvalidCursor:
-            raise BadRequest(
-                "The cursor is not one this endpoint handed out.",
-                errors=[field_error("invalid cursor", parameter="cursor")],
-            ) from None
+            raise cursor_refused() from None
     page = await receipts.app_receipts(session, token.app_id, limit=limit, after=after)
     next_cursor = None
     if page.more:

@@ -19,9 +19,16 @@ from gateway.app_api import service
 from gateway.app_api.schemas import GrantedSchoolList, GrantedSchoolOut
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
-from gateway.errors import BadRequest, field_error, problem_responses
+from gateway.errors import problem_responses
 from gateway.http.api_limits import RateLimitedRoute
-from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
+from gateway.http.cursors import (
+    CURSOR_SECRET,
+    MAX_CURSOR_LENGTH,
+    InvalidCursor,
+    cursor_refused,
+    open_cursor,
+    seal_cursor,
+)
 from gateway.http.query import query_allowlist
 from gateway.keys.dependencies import KeyringDep
 from gateway.oauth.bearer import AppTokenDep, SchoolTokenDep
@@ -106,10 +113,7 @@ async def list_schools(
         try:
             after = _after(open_cursor(key, page.cursor, kind="app-schools", **made_for))
         except InvalidCursor:
-            raise BadRequest(
-                "The cursor is not one this endpoint handed out.",
-                errors=[field_error("invalid cursor", parameter="cursor")],
-            ) from None
+            raise cursor_refused() from None
     result = await service.granted_schools(session, token.app_id, limit=page.limit, after=after)
     next_cursor = None
     if result.last is not None:

@@ -24,8 +24,15 @@ from gateway.audit.repository import AuditLog
 from gateway.audit.service import EventFilter, find_events, record_event
 from gateway.db.base import utcnow
 from gateway.db.session import Database, SessionDep
-from gateway.errors import PROBLEM_JSON, BadRequest, field_error
-from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
+from gateway.errors import PROBLEM_JSON
+from gateway.http.cursors import (
+    CURSOR_SECRET,
+    MAX_CURSOR_LENGTH,
+    InvalidCursor,
+    cursor_refused,
+    open_cursor,
+    seal_cursor,
+)
 from gateway.http.query import DateTimeText, query_allowlist
 from gateway.keys.dependencies import KeyringDep
 from gateway.keys.signing import active_signing_key as active_key
@@ -142,10 +149,7 @@ async def list_audit_log(
         try:
             before = _before(open_cursor(key, cursor, kind=CURSOR_KIND, **made_for))
         except InvalidCursor:
-            raise BadRequest(
-                "The cursor is not one this endpoint handed out for this school and query.",
-                errors=[field_error("invalid cursor", parameter="cursor")],
-            ) from None
+            raise cursor_refused(" for this school and query") from None
     rows = await find_events(session, principal.school_id, where, before_seq=before, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:

@@ -53,9 +53,9 @@ from gateway.consent.audience import in_range
 from gateway.data_api.models import AudienceSnapshot
 from gateway.data_api.projection import RESOURCES, Kind, project
 from gateway.data_api.reader import Reader, Stored
-from gateway.data_api.service import Access, bad_cursor, carried_pupils, log_access
+from gateway.data_api.service import Access, carried_pupils, log_access
 from gateway.db.base import utcnow
-from gateway.http.cursors import CURSOR_SECRET, InvalidCursor, open_cursor, seal_cursor
+from gateway.http.cursors import CURSOR_SECRET, InvalidCursor, cursor_refused, open_cursor, seal_cursor
 from gateway.keys.keyring import Keyring
 
 __all__ = ["RECONCILE_MAX_PUPILS", "SNAPSHOT_RETENTION", "Feed", "Visible", "read_changes"]
@@ -307,9 +307,9 @@ async def read_changes(
         try:
             position = open_cursor(key, cursor, kind="changes", **ids)
         except InvalidCursor:
-            raise bad_cursor() from None
+            raise cursor_refused(" for this query") from None
         if not isinstance(position.get("n"), int) or not isinstance(position.get("d"), str):
-            raise bad_cursor()
+            raise cursor_refused(" for this query")
 
     feed = _Feed(session, keyring, access)
     upto = await feed.reader.change_seq()  # first: see the module docstring

@@ -25,8 +25,8 @@ from gateway.access_log import service as access_log
 from gateway.consent.audience import Audience, academic_year_start
 from gateway.data_api.projection import RESOURCES, Kind, granted_fields, project
 from gateway.data_api.reader import Reader, Stored
-from gateway.errors import BadRequest, NotFound, field_error
-from gateway.http.cursors import CURSOR_SECRET, InvalidCursor, open_cursor, seal_cursor
+from gateway.errors import NotFound
+from gateway.http.cursors import CURSOR_SECRET, InvalidCursor, cursor_refused, open_cursor, seal_cursor
 from gateway.keys.keyring import Keyring
 from gateway.oauth.bearer import InsufficientScope, SchoolToken
 from gateway.scopes import CATALOGUE, sort_scopes
@@ -119,13 +119,6 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return False
 
 
-def bad_cursor() -> BadRequest:
-    return BadRequest(
-        "The cursor is not one this endpoint handed out for this query.",
-        errors=[field_error("invalid cursor", parameter="cursor")],
-    )
-
-
 def _out(
     record: Mapping[str, Any],
     resource: str,
@@ -205,9 +198,9 @@ async def list_records(
         try:
             after = open_cursor(key, cursor, kind="list", **made_for).get("a")
         except InvalidCursor:
-            raise bad_cursor() from None
+            raise cursor_refused(" for this query") from None
         if not isinstance(after, str):
-            raise bad_cursor()
+            raise cursor_refused(" for this query")
 
     reader = Reader(session, keyring, token.school_id)
     change_seq = access.token.change_seq  # read with the live grant, before any record

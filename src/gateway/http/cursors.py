@@ -24,6 +24,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 
+from gateway.errors import BadRequest, field_error
+
 __all__ = ["CURSOR_SECRET", "MAX_CURSOR_LENGTH", "InvalidCursor", "open_cursor", "seal_cursor"]
 
 CURSOR_SECRET: Final = "cursor-hmac"  # noqa: S105 (the secret's name, not a secret)
@@ -96,3 +98,12 @@ def open_cursor(key: bytes, cursor: str, *, kind: str, **binding: str | uuid.UUI
     if any(sealed.get(name) != value for name, value in expected.items()):
         raise InvalidCursor
     return {name: value for name, value in sealed.items() if name not in expected}
+
+
+def cursor_refused(made_for: str = "") -> BadRequest:
+    """The one answer to a `cursor` query parameter that does not open: 400 naming the parameter.
+    `made_for` ends the sentence, e.g. " for this pupil"."""
+    return BadRequest(
+        f"The cursor is not one this endpoint handed out{made_for}.",
+        errors=[field_error("invalid cursor", parameter="cursor")],
+    )

@@ -12,8 +12,15 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
-from gateway.errors import BadRequest, NotFound, field_error, problem_responses
-from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
+from gateway.errors import NotFound, problem_responses
+from gateway.http.cursors import (
+    CURSOR_SECRET,
+    MAX_CURSOR_LENGTH,
+    InvalidCursor,
+    cursor_refused,
+    open_cursor,
+    seal_cursor,
+)
 from gateway.http.query import query_allowlist
 from gateway.keys.dependencies import KeyringDep
 from gateway.manage.auth import PrincipalDep
@@ -90,10 +97,7 @@ async def pupil_disclosures(
                 raise InvalidCursor
             before = position
         except InvalidCursor:
-            raise BadRequest(
-                "The cursor is not one this endpoint handed out for this pupil.",
-                errors=[field_error("invalid cursor", parameter="cursor")],
-            ) from None
+            raise cursor_refused(" for this pupil") from None
     found = await disclosures.disclosures(session, school_id, student_id, before_id=before, limit=limit + 1)
     next_cursor = None
     if len(found) > limit:

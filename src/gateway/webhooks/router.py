@@ -13,8 +13,15 @@ from fastapi import Depends, Path, Query
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.developers.auth import DeveloperDep
-from gateway.errors import BadRequest, field_error, problem_responses
-from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
+from gateway.errors import problem_responses
+from gateway.http.cursors import (
+    CURSOR_SECRET,
+    MAX_CURSOR_LENGTH,
+    InvalidCursor,
+    cursor_refused,
+    open_cursor,
+    seal_cursor,
+)
 from gateway.http.json_body import json_api_router
 from gateway.http.query import query_allowlist
 from gateway.keys.dependencies import KeyringDep
@@ -103,10 +110,7 @@ async def list_messages(
         try:
             after = _position(open_cursor(key, cursor, kind=CURSOR_KIND, **made_for))
         except InvalidCursor:
-            raise BadRequest(
-                "The cursor is not one this endpoint handed out for this app.",
-                errors=[field_error("invalid cursor", parameter="cursor")],
-            ) from None
+            raise cursor_refused(" for this app") from None
     rows = await developer.messages(session, caller.developer.id, client_id, limit=limit + 1, after=after)
     next_cursor = None
     if len(rows) > limit:
