@@ -15,7 +15,6 @@ from typing import Final
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.accounts.models import AdminSession
 from gateway.consent.choices import MAX_PUPIL_SEARCH_LENGTH
@@ -23,9 +22,8 @@ from gateway.dashboard import words
 from gateway.dashboard.page_queries import BadQuery, bad_query_page, page_query, signed_in_school
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
-from gateway.http.cursors import CURSOR_SECRET, MAX_CURSOR_LENGTH, InvalidCursor, open_cursor, seal_cursor
+from gateway.http.cursors import MAX_CURSOR_LENGTH, InvalidCursor
 from gateway.keys.dependencies import KeyringDep
-from gateway.keys.keyring import Keyring
 from gateway.pupils import disclosures, search
 from gateway.scopes import CATALOGUE
 from gateway.web.templates import render
@@ -121,28 +119,6 @@ def _apps_now(found: list[disclosures.CurrentAccess], names: words.Names) -> lis
     ]
 
 
-async def _history(
-    session: AsyncSession, ring: Keyring, school_id: uuid.UUID, student_id: str, cursor: str | None
-) -> tuple[list[disclosures.Disclosure], str | None]:
-    key = await ring.secret(session, CURSOR_SECRET)
-    made_for = {"s": str(school_id), "p": student_id}
-    before: int | None = None
-    if cursor is not None:
-        try:
-            position = open_cursor(key, cursor, kind=CURSOR_KIND, **made_for).get("b")
-        except InvalidCursor:
-            raise BadQuery from None
-        if not isinstance(position, int) or isinstance(position, bool):
-            raise BadQuery
-        before = position
-    rows = await disclosures.disclosures(session, school_id, student_id, before_id=before, limit=PAGE + 1)
-    older = None
-    if len(rows) > PAGE:
-        rows = rows[:PAGE]
-        older = seal_cursor(key, {"b": rows[-1].id}, kind=CURSOR_KIND, **made_for)
-    return rows, older
-
-
 def _not_found(request: Request, record: AdminSession) -> Response:
     return render(
         request,
@@ -168,8 +144,10 @@ async def pupil_page(student_id: str, request: Request, session: SessionDep, rin
     here = f"/dashboard/pupils/{quote(student_id, safe='')}"
     try:
         query = page_query(request, {"cursor": MAX_CURSOR_LENGTH})
-        history, older = await _history(session, ring, school_id, student_id, query.get("cursor"))
-    except BadQuery:
+        page = await disclosures.disclosure_page(
+            session, ring, school_id, student_id, cursor=query.get("cursor"), limit=PAGE, kind=CURSOR_KIND
+        )
+    except (BadQuery, InvalidCursor):
         return bad_query_page(request, record, here)
     pupil = await search.named(session, ring, school_id, student_id)
     names = await words.school_names(session, school_id)
@@ -185,7 +163,7 @@ async def pupil_page(student_id: str, request: Request, session: SessionDep, rin
             fields=words.fields_by_scope(item.resource, item.fields),
             records=item.record_count,
         )
-        for item in history
+        for item in page.items
     ]
     return render(
         request,
@@ -199,7 +177,7 @@ async def pupil_page(student_id: str, request: Request, session: SessionDep, rin
         student_id=student_id,
         apps_now=_apps_now(now, names),
         sent=sent,
-        older=f"{here}?{urlencode({'cursor': older})}" if older else None,
+        older=f"{here}?{urlencode({'cursor': page.next_cursor})}" if page.next_cursor else None,
         first_page=here if query.get("cursor") else None,
         json_url=f"/manage/v1/students/{quote(student_id, safe='')}/disclosures",
     )

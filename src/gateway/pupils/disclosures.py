@@ -28,6 +28,7 @@ from gateway.consent.audience import Audience, academic_year_start
 from gateway.consent.models import Grant, SensitiveApproval
 from gateway.data_api.projection import RESOURCES, Kind
 from gateway.data_api.reader import Reader
+from gateway.http.cursors import CURSOR_SECRET, InvalidCursor, open_cursor, seal_cursor
 from gateway.keys.keyring import Keyring
 from gateway.mis.models import MisRecordRow
 from gateway.scopes import CATALOGUE, allowed_fields, expand, sort_scopes
@@ -36,8 +37,10 @@ __all__ = [
     "MAX_PAGE",
     "CurrentAccess",
     "Disclosure",
+    "DisclosurePage",
     "SensitiveApproved",
     "current_access",
+    "disclosure_page",
     "disclosures",
     "pupil_fields",
     "student_known",
@@ -209,3 +212,36 @@ async def disclosures(
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosurePage:
+    items: list[Disclosure]
+    next_cursor: str | None  # opens only for this school, pupil and cursor kind; None on the last page
+
+
+async def disclosure_page(
+    session: AsyncSession,
+    keyring: Keyring,
+    school_id: uuid.UUID,
+    student_id: str,
+    *,
+    cursor: str | None,
+    limit: int,
+    kind: str,
+) -> DisclosurePage:
+    """A page of `disclosures` after `cursor` (from a page before, of this `kind`); `InvalidCursor` if it
+    is not one."""
+    key = await keyring.secret(session, CURSOR_SECRET)
+    made_for = {"s": str(school_id), "p": student_id}
+    before: int | None = None
+    if cursor is not None:
+        position = open_cursor(key, cursor, kind=kind, **made_for).get("b")
+        if not isinstance(position, int) or isinstance(position, bool):
+            raise InvalidCursor
+        before = position
+    found = await disclosures(session, school_id, student_id, before_id=before, limit=limit + 1)
+    if len(found) <= limit:
+        return DisclosurePage(found, None)
+    found = found[:limit]
+    return DisclosurePage(found, seal_cursor(key, {"b": found[-1].id}, kind=kind, **made_for))

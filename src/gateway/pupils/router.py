@@ -14,12 +14,9 @@ from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.errors import NotFound, problem_responses
 from gateway.http.cursors import (
-    CURSOR_SECRET,
     MAX_CURSOR_LENGTH,
     InvalidCursor,
     cursor_refused,
-    open_cursor,
-    seal_cursor,
 )
 from gateway.http.query import query_allowlist
 from gateway.keys.dependencies import KeyringDep
@@ -87,27 +84,19 @@ async def pupil_disclosures(
     school_id = principal.school_id
     if not await disclosures.student_known(session, school_id, student_id):
         raise NotFound("No pupil with this id at the school.")
-    key = await ring.secret(session, CURSOR_SECRET)
-    made_for = {"s": str(school_id), "p": student_id}
-    before: int | None = None
-    if cursor is not None:
-        try:
-            position = open_cursor(key, cursor, kind=CURSOR_KIND, **made_for).get("b")
-            if not isinstance(position, int) or isinstance(position, bool):
-                raise InvalidCursor
-            before = position
-        except InvalidCursor:
-            raise cursor_refused(" for this pupil") from None
-    found = await disclosures.disclosures(session, school_id, student_id, before_id=before, limit=limit + 1)
-    next_cursor = None
-    if len(found) > limit:
-        found = found[:limit]
-        next_cursor = seal_cursor(key, {"b": found[-1].id}, kind=CURSOR_KIND, **made_for)
-        response.headers["link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+    try:
+        page = await disclosures.disclosure_page(
+            session, ring, school_id, student_id, cursor=cursor, limit=limit, kind=CURSOR_KIND
+        )
+    except InvalidCursor:
+        raise cursor_refused(" for this pupil") from None
+    if page.next_cursor is not None:
+        link = request.url.include_query_params(cursor=page.next_cursor)
+        response.headers["link"] = f'<{link}>; rel="next"'
     now = await disclosures.current_access(session, ring, school_id, student_id, utcnow().date())
     return PupilDisclosures(
         student_id=student_id,
         current_access=[AppAccessOut.of(access) for access in now],
-        disclosures=[DisclosureOut.of(item) for item in found],
-        next_cursor=next_cursor,
+        disclosures=[DisclosureOut.of(item) for item in page.items],
+        next_cursor=page.next_cursor,
     )
