@@ -29,18 +29,16 @@ from gateway.consent.receipts import (
     grant_receipts,
     record_receipt,
 )
-from gateway.consent.repository import GrantNotFound, live_grant
+from gateway.consent.repository import GrantNotFound
 from gateway.db.base import utcnow
 from gateway.keys.keyring import Keyring
 from gateway.keys.signing import ensure_signing_key, private_key
 from gateway.scopes import allowed_fields
-from tests.support.consent_flow import Party, authorize_url, decide, enrol_totp, open_consent
+from tests.support.consent_flow import Party
+from tests.support.grant_story import approve_widen_narrow_revoke
 from tests.support.grants import Connected
 from tests.support.http import TEST_ISSUER, bearer
-from tests.support.school_keys import issue_key
 from tests.support.world import World
-
-EVERYTHING = "school groups students.basic students.demographics students.sen"
 
 
 async def _receipts(session: AsyncSession, grant_id: object) -> list[ConsentReceipt]:
@@ -66,27 +64,9 @@ def _verified(receipt: ConsentReceipt, keys: dict[str, dict[str, str]]) -> dict[
 async def test_every_decision_yields_one_chained_receipt(
     browser: httpx.AsyncClient, client: httpx.AsyncClient, party: Party, session: AsyncSession
 ) -> None:
-    totp = await enrol_totp(session, party.keyring, party.account)
-    # approve: a new grant with the required scopes
-    path, page = await open_consent(
-        browser, party, authorize_url(party, scope="school groups students.basic"), totp=totp
+    grant = await approve_widen_narrow_revoke(
+        browser, client, party, session, narrowing={"remove_scopes": ["students.demographics"]}
     )
-    assert (await decide(browser, path, page, [("decision", "approve")])).status_code == 303
-    grant = await live_grant(session, party.school.id, party.app.id)
-    assert grant is not None
-    # widen: incremental consent adds an optional and a sensitive scope
-    path, page = await open_consent(browser, party, authorize_url(party, scope=EVERYTHING))
-    fields = [("scope", "students.demographics"), ("scope", "students.sen")]
-    fields += [("confirm_sensitive", "students.sen"), ("decision", "approve")]
-    assert (await decide(browser, path, page, fields)).status_code == 303
-    # narrow, then revoke, through the school's API
-    key = await issue_key(session, party.keyring, party.account, "Receipts test")
-    url = f"/manage/v1/grants/{grant.id}"
-    narrowed = await client.post(
-        f"{url}/narrow", json={"remove_scopes": ["students.demographics"]}, headers=bearer(key)
-    )
-    assert narrowed.status_code == 200, narrowed.text
-    assert (await client.post(f"{url}/revoke", headers=bearer(key))).status_code == 200
 
     receipts = await _receipts(session, grant.id)
     keys = await _jwks(client)

@@ -18,7 +18,6 @@ from gateway.apps.models import App
 from gateway.consent.grants import revoke_grant
 from gateway.consent.models import Grant
 from gateway.consent.receipts import bind_signer
-from gateway.consent.repository import live_grant
 from gateway.db.base import utcnow
 from gateway.db.session import Database
 from gateway.email.models import OutboxMessage
@@ -28,14 +27,13 @@ from gateway.webhooks.delivery import DISABLE_AFTER, RETRY_FOR, DeliveryReport, 
 from gateway.webhooks.events import WebhookEvent
 from gateway.webhooks.models import WebhookEndpoint, WebhookMessage
 from gateway.webhooks.outbox import enqueue
-from tests.support.consent_flow import Party, authorize_url, decide, enrol_totp, open_consent
+from tests.support.consent_flow import Party
+from tests.support.grant_story import approve_widen_narrow_revoke
 from tests.support.http import bearer
-from tests.support.school_keys import issue_key
 from tests.support.webhook_receiver import Receiver, webhook_receiver
 from tests.support.world import World
 
 LOOPBACK = Outbound(allow_http=True, allow_private=True)
-EVERYTHING = "school groups students.basic students.demographics students.sen"
 
 
 @pytest.fixture
@@ -64,29 +62,16 @@ async def test_every_grant_change_arrives_once_signed_with_what_changed(
     receiver: Receiver,
 ) -> None:
     await hook(session, party.keyring, party.app, receiver)
-    totp = await enrol_totp(session, party.keyring, party.account)
-    path, page = await open_consent(
-        browser, party, authorize_url(party, scope="school groups students.basic"), totp=totp
-    )
-    assert (await decide(browser, path, page, [("decision", "approve")])).status_code == 303
-    grant = await live_grant(session, party.school.id, party.app.id)
-    assert grant is not None
-    path, page = await open_consent(browser, party, authorize_url(party, scope=EVERYTHING))
-    fields = [("scope", "students.demographics"), ("scope", "students.sen")]
-    fields += [("confirm_sensitive", "students.sen"), ("decision", "approve")]
-    assert (await decide(browser, path, page, fields)).status_code == 303
-    key = await issue_key(session, party.keyring, party.account, "Webhooks test")
-    url = f"/manage/v1/grants/{grant.id}"
-    narrowed = await client.post(
-        f"{url}/narrow",
-        json={
+    grant = await approve_widen_narrow_revoke(
+        browser,
+        client,
+        party,
+        session,
+        narrowing={
             "remove_scopes": ["students.demographics"],
             "audience": {"groups": None, "exclude": ["stu-00003"]},
         },
-        headers=bearer(key),
     )
-    assert narrowed.status_code == 200, narrowed.text
-    assert (await client.post(f"{url}/revoke", headers=bearer(key))).status_code == 200
 
     report = await deliver(test_database, party.keyring)
 
