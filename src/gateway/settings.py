@@ -241,8 +241,9 @@ class Settings(BaseSettings):
 
     @property
     def webhooks_may_use_loopback(self) -> bool:
-        """Webhooks to 127.0.0.1 and ::1: in development (the demo's sample app listens there)."""
-        return self.environment is Environment.DEVELOPMENT or self.webhook_allow_private
+        """Webhooks to 127.0.0.1 and ::1: in development (the demo's sample app listens there). Elsewhere
+        only with `webhook_allow_private`, which lets every non-public address through anyway."""
+        return self.environment is Environment.DEVELOPMENT
 
     @property
     def webhooks_may_use_http(self) -> bool:

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.access_log.models import DataAccess, DataAccessPupil, DataAccessPupilSet
-from gateway.consent.models import Grant
 from gateway.db.base import utcnow
+from gateway.mis.models import MisRecordRow
 from gateway.settings import Settings
 from tests.support.grants import Connected, connect, mint
 from tests.support.http import bearer
@@ -262,8 +262,6 @@ async def test_without_the_schools_credential_it_is_401(
 async def test_a_deleted_pupil_keeps_their_history(
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings, connected: Connected
 ) -> None:
-    from gateway.mis.models import MisRecordRow
-
     token = await mint(session, settings, connected)
     request_id, _page = await read(client, token, f"/api/v1/students/{PUPIL}")
     row = await session.get(MisRecordRow, (connected.party.school.id, "students", PUPIL))
@@ -273,4 +271,3 @@ async def test_a_deleted_pupil_keeps_their_history(
     body = await disclosures_of(client, connected)
     assert body["current_access"] == []
     assert [d["request_id"] for d in body["disclosures"]] == [request_id]
-    assert await session.get(Grant, connected.grant.id) is not None
