@@ -10,6 +10,7 @@ from gateway.data_api.models import AudienceSnapshot
 from gateway.db.base import Base
 from gateway.developers.models import Developer, DeveloperKey
 from gateway.email.models import OutboxMessage
+from gateway.erasure.models import InactivityWarning, PurgeRecord, SchoolDeletion
 from gateway.jobs.models import JobRun
 from gateway.keys.models import SchoolKey, ServerSecret, SigningKey
 from gateway.manage.models import SchoolApiKey
@@ -41,15 +42,18 @@ __all__ = [
     "DeveloperKey",
     "Grant",
     "GroupMembership",
+    "InactivityWarning",
     "IssuedAccessToken",
     "JobRun",
     "MisRecordRow",
     "OutboxMessage",
+    "PurgeRecord",
     "RecoveryCode",
     "RefreshToken",
     "ResetRequest",
     "School",
     "SchoolApiKey",
+    "SchoolDeletion",
     "SchoolKey",
     "SensitiveApproval",
     "ServerSecret",

@@ -42,6 +42,10 @@ def test_event_types_cover_spec_section_4() -> None:
         "APP_DELETED",
         "AUDIT_EXPORTED",
         "BACKUP_CREATED",
+        "CONNECTOR_DELETED",
+        "DELETION_REQUESTED",
+        "DELETION_CANCELLED",
+        "INACTIVITY_WARNED",
     }
 
 

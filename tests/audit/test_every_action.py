@@ -51,6 +51,8 @@ CLI_RECORDED: dict[str, tuple[EventType, ...]] = {
     "keys rotate-signing": (EventType.KEY_ROTATION,),
     "keys rotate-master": (EventType.KEY_ROTATION,),
     "backup create": (EventType.BACKUP_CREATED,),
+    "school delete": (EventType.DELETION_REQUESTED, EventType.DELETION_CANCELLED),  # asked, then --cancel
+    "connector delete": (EventType.CONNECTOR_DELETED,),
 }
 CLI_EXEMPT: dict[str, str] = {
     "serve": "runs the server; what it serves is recorded where it happens",
@@ -64,6 +66,9 @@ CLI_EXEMPT: dict[str, str] = {
     "receipts verify": "reads one receipt file and the public keys; writes nothing",
     "backup restore": "puts a backup back unaltered into an empty database (an event would alter it); the "
     "backup's own `backup.created` is in every chain it restores",
+    "retention plan": "reads",
+    "retention run": "each purge it makes is a `data.purged` event in the school's chain, and each warning a "
+    "`retention.warned` (tests/erasure/test_cli.py); nothing is due in this walk",
 }
 AUDIT_COMMANDS_EXEMPT = "the `audit` commands verify and checkpoint the log itself (`gateway.cli.audit`)"
 
@@ -183,6 +188,25 @@ async def test_each_operator_command_leaves_its_event(tmp_path: Path) -> None:
         )
         assert await new_events("backup create") == [
             ("backup.created", "operator", {"kind": made["kind"], "sha256": made["sha256"]})
+        ]
+
+        asked = json.loads(run("school", "delete", "--school", school, "--json"))
+        run("school", "delete", "--school", school, "--cancel")
+        assert await new_events("school delete") == [
+            (
+                "deletion.requested",
+                "operator",
+                {"deletion_id": asked["deletion_id"], "due_on": asked["due_on"]},
+            ),
+            ("deletion.cancelled", "operator", {"deletion_id": asked["deletion_id"]}),
+        ]
+        deleted = json.loads(run("connector", "delete", "--school", school, "--json"))
+        assert await new_events("connector delete") == [
+            (
+                "connector.deleted",
+                "operator",
+                {"deletion_id": deleted["deletion_id"], "due_on": deleted["due_on"], "keys_revoked": 0},
+            )
         ]
 
         for command, kinds in CLI_RECORDED.items():

@@ -41,6 +41,10 @@ class EventType(StrEnum):
     APP_DELETED = "app.deleted"  # after the `grant.revoked` of each of the app's live grants at the school
     AUDIT_EXPORTED = "audit.exported"  # the school exported this log (`audit.router`); inside the export
     BACKUP_CREATED = "backup.created"  # in every school's chain: the operator copied the whole database
+    CONNECTOR_DELETED = "connector.deleted"  # every connector key revoked; the MIS data's purge scheduled
+    DELETION_REQUESTED = "deletion.requested"  # the school's data is to be purged (an admin or the operator)
+    DELETION_CANCELLED = "deletion.cancelled"  # a deletion request withdrawn before it ran
+    INACTIVITY_WARNED = "retention.warned"  # admins told that 12 months without activity end in a purge
 
 
 # Who acted, as an opaque reference: a kind and an id, never an email address or a person's name.

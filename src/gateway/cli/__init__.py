@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from gateway.cli import admin, audit, backup, demo, migrate, openapi, receipts, serve, tokens
+from gateway.cli import admin, audit, backup, demo, migrate, openapi, receipts, retention, serve, tokens
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +24,9 @@ main.add_command(demo.demo)
 main.add_command(admin.school)
 main.add_command(admin.admin)
 main.add_command(admin.connector)
+admin.school.add_command(retention.school_delete)
+admin.connector.add_command(retention.connector_delete)
+main.add_command(retention.retention)
 main.add_command(admin.keys)
 main.add_command(admin.developer)
 main.add_command(audit.audit)

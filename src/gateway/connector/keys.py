@@ -11,7 +11,8 @@ from gateway.audit.events import EventType
 from gateway.audit.service import record_event
 from gateway.connector.models import ConnectorKey
 from gateway.db.base import utcnow
-from gateway.errors import NotFound, Unauthorized
+from gateway.erasure.requests import connector_deleted
+from gateway.errors import Conflict, NotFound, Unauthorized
 from gateway.keys import api_keys
 from gateway.keys.keyring import API_KEY_HASHING_SECRET, Keyring
 
@@ -23,7 +24,13 @@ async def create_key(
     session: AsyncSession, keyring: Keyring, school_id: uuid.UUID, *, actor: str
 ) -> tuple[ConnectorKey, str]:
     """Returns the stored row and the key itself, which is never stored or shown again. The key's creation
-    is a `connector_key.created` event in the school's log, naming the key by its prefix."""
+    is a `connector_key.created` event in the school's log, naming the key by its prefix. Refused while the
+    school's deleted connector waits for its data's purge (`gateway.erasure.requests`)."""
+    if await connector_deleted(session, school_id):
+        raise Conflict(
+            "This school's MIS connector was deleted and its data is waiting to be purged; "
+            "a new connector key can be created once the purge has run."
+        )
     issued = api_keys.issue(KIND)
     hashing_key = await keyring.secret(session, API_KEY_HASHING_SECRET)
     row = ConnectorKey(

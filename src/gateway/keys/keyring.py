@@ -49,7 +49,11 @@ class Keyring:
         """
         key_id = self._active.get(school_id)
         if key_id is not None and (school_id, key_id) in self._school_keys:
-            return key_id, self._school_keys[(school_id, key_id)]
+            # Another process may have shredded it since it was cached: sealing under a deleted key would
+            # store records nobody can open. One primary-key lookup per batch written.
+            if await session.scalar(select(SchoolKey.id).where(SchoolKey.id == key_id)) is not None:
+                return key_id, self._school_keys[(school_id, key_id)]
+            self.forget(school_id)
         row = await session.scalar(
             select(SchoolKey).where(SchoolKey.school_id == school_id, SchoolKey.active.is_(True))
         )
