@@ -24,6 +24,7 @@ from gateway.connector.router import router as connector_router
 from gateway.connector.schemas import record_schemas
 from gateway.consent.pages import router as consent_pages
 from gateway.consent.receipts_router import router as grant_receipts_router
+from gateway.dashboard.deletion import router as deletion_pages
 from gateway.dashboard.history import router as dashboard_history
 from gateway.dashboard.pages import router as dashboard_pages
 from gateway.dashboard.pupils import router as pupil_pages
@@ -34,6 +35,8 @@ from gateway.db.session import Database
 from gateway.developers.router import router as developer_router
 from gateway.email.transports import transport_from_settings
 from gateway.email.worker import OutboxWorker
+from gateway.erasure.report import purged_by_rule
+from gateway.erasure.router import router as deletions_router
 from gateway.health.router import router as health_router
 from gateway.http.api_limits import ApiRateLimit
 from gateway.http.body_limit import BodyLimitMiddleware
@@ -42,6 +45,9 @@ from gateway.http.rate_limits import limit_storage
 from gateway.http.request_context import RequestContextMiddleware
 from gateway.http.security_headers import SecurityHeadersMiddleware
 from gateway.http.throttle import Throttle
+from gateway.jobs.election import last_run
+from gateway.jobs.retention import DEFAULT_INTERVAL as RETENTION_INTERVAL
+from gateway.jobs.retention import RETENTION
 from gateway.jobs.runner import JobRunner
 from gateway.jobs.schedule import scheduled_jobs
 from gateway.keys.keyring import Keyring
@@ -198,6 +204,19 @@ def create_app(
 
     app.state.metrics.before_scrape(webhook_backlog)
 
+    async def retention_report(metrics: Metrics) -> None:
+        sessions = app.state.database.sessionmaker
+        last = await last_run(sessions, RETENTION)
+        metrics.retention_last_run.set(last.timestamp() if last else 0)
+        upcoming = (last + RETENTION_INTERVAL) if last else utcnow()
+        metrics.retention_next_run.set(upcoming.timestamp())
+        async with sessions() as session:
+            for rule, purged in (await purged_by_rule(session)).items():
+                metrics.retention_purges.labels(rule).set(purged.purges)
+                metrics.retention_purged_rows.labels(rule).set(purged.rows)
+
+    app.state.metrics.before_scrape(retention_report)
+
     install_error_handlers(app)
     # The hottest routes first: FastAPI matches routes in order.
     app.include_router(token_router)
@@ -222,9 +241,11 @@ def create_app(
     app.include_router(access_log_router)
     app.include_router(audit_log_router)
     app.include_router(pupil_disclosures_router)
+    app.include_router(deletions_router)
     app.include_router(dashboard_pages)
     app.include_router(dashboard_history)
     app.include_router(pupil_pages)
+    app.include_router(deletion_pages)
     app.include_router(home_page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     mount_docs(app, title=TITLE)

@@ -231,6 +231,7 @@ HTTP_RECORDED: dict[str, tuple[EventType, ...]] = {
     "POST /manage/v1/grants/{grant_id}/narrow": (EventType.GRANT_NARROWED,),  # tests/manage (grants)
     "POST /manage/v1/grants/{grant_id}/revoke": (EventType.GRANT_REVOKED,),
     "DELETE /developer/v1/apps/{client_id}": (EventType.GRANT_REVOKED, EventType.APP_DELETED),  # below
+    "DELETE /manage/v1/connector": (EventType.CONNECTOR_KEY_REVOKED, EventType.CONNECTOR_DELETED),  # erasure
 }
 HTTP_EXEMPT: dict[str, str] = {
     "POST /developer/v1/apps": "registers an app: it reaches no school until an admin approves it",

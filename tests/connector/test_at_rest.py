@@ -22,9 +22,9 @@ from gateway.keys.keyring import Keyring
 from gateway.mis.ingest import apply_batch
 from gateway.mis.models import MisRecordRow
 from gateway.mis.validation import validate_batch
-from gateway.models import metadata
 from gateway.schools.models import School
 from gateway.settings import Settings
+from tests.support.at_rest import everything_stored
 from tests.support.cli import gateway
 from tests.support.databases import backend, migrated_database, throwaway_database
 from tests.support.records import school_record, students
@@ -33,23 +33,6 @@ from tests.support.server import gateway_server
 
 def new_key() -> str:
     return base64.b64encode(os.urandom(32)).decode()
-
-
-async def everything_stored(url: str, data_file: Path | None) -> str:
-    """Every byte a thief of the database would get: the SQLite files, or every row of every table."""
-    if data_file is not None:
-        return b"".join(p.read_bytes() for p in data_file.parent.glob(data_file.name + "*")).decode("latin-1")
-    engine = create_engine(Settings(database_url=url))
-    try:
-        async with engine.connect() as connection:
-            rows = [
-                repr(tuple(row))
-                for table in metadata.sorted_tables
-                for row in await connection.execute(select(table))
-            ]
-    finally:
-        await engine.dispose()
-    return "\n".join(rows)
 
 
 async def test_at_rest_and_master_key_rotation(tmp_path: Path) -> None:

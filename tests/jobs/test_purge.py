@@ -44,10 +44,9 @@ async def test_the_purge_deletes_exactly_the_expired_rows_of_each_table(
     assert set((await purge_expired(session, now)).values()) == {0}  # nothing left to do
 
 
-def test_the_gateway_schedules_the_purge_at_the_configured_interval(settings: Settings) -> None:
+def test_the_gateway_schedules_its_jobs_the_purge_at_the_configured_interval(settings: Settings) -> None:
     configured = settings.model_copy(update={"purge_interval_seconds": 120})
     master_key = b"k" * 32
-    assert scheduled_jobs(configured, master_key) == [
-        purge_job(timedelta(seconds=120)),
-        checkpoint_job(master_key, configured.issuer),
-    ]
+    jobs = scheduled_jobs(configured, master_key)
+    assert jobs[:2] == [purge_job(timedelta(seconds=120)), checkpoint_job(master_key, configured.issuer)]
+    assert [(job.name, job.interval) for job in jobs[2:]] == [("retention", timedelta(hours=1))]

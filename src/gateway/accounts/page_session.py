@@ -19,12 +19,14 @@ from starlette.datastructures import FormData
 from gateway.accounts.errors import CsrfRejected, SessionInvalid
 from gateway.accounts.models import Admin, AdminSession
 from gateway.accounts.sessions import COOKIE_NAME, Stage, load_session
+from gateway.auth.passwords import PasswordHashing
 from gateway.http import csrf
+from gateway.http.throttle import Throttle
 
 # Where sign-in may return to: only a consent or dashboard page, so `next` can never become an open redirect.
 _RETURN_PATH = re.compile(
     r"/consent/[A-Za-z0-9_-]{43}"
-    r"|/dashboard(/grants/[0-9a-f-]{36}(/revoke)?|/log|/data|/ended|/pupils(/[A-Za-z0-9._:-]{1,64})?)?"
+    r"|/dashboard(/grants/[0-9a-f-]{36}(/revoke)?|/log|/data|/ended|/deletion|/pupils(/[A-Za-z0-9._:-]{1,64})?)?"
 )
 
 
@@ -45,6 +47,20 @@ async def issuer(request: Request) -> str:
 
 
 IssuerDep = Annotated[str, Depends(issuer)]
+
+
+async def hashing(request: Request) -> PasswordHashing:
+    value: PasswordHashing = request.app.state.password_hashing
+    return value
+
+
+async def throttle(request: Request) -> Throttle:
+    value: Throttle = request.app.state.throttle
+    return value
+
+
+HashingDep = Annotated[PasswordHashing, Depends(hashing)]
+ThrottleDep = Annotated[Throttle, Depends(throttle)]
 
 
 def see_other(path: str, *, token: str | None = None, clear_session: bool = False) -> RedirectResponse:

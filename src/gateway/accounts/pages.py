@@ -16,14 +16,16 @@ import base64
 import binascii
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from gateway.accounts import service
 from gateway.accounts.errors import CsrfRejected, LinkInvalid, PasswordRejected, SessionInvalid
 from gateway.accounts.links import LinkPurpose, check_link
 from gateway.accounts.page_session import (
+    HashingDep,
     IssuerDep,
+    ThrottleDep,
     require_session_csrf,
     return_path,
     see_other,
@@ -40,14 +42,13 @@ from gateway.accounts.sessions import (
     open_session,
     renew,
 )
-from gateway.auth.passwords import PasswordHashing, policy_message
+from gateway.auth.passwords import policy_message
 from gateway.auth.totp import provisioning_uri, qr_code_svg
 from gateway.consent.asking import asking_app
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.errors import InvalidInput
 from gateway.http import csrf
-from gateway.http.throttle import Throttle
 from gateway.keys.dependencies import KeyringDep
 from gateway.schools.models import School
 from gateway.web.templates import render
@@ -88,20 +89,6 @@ def problem_messages(codes: list[str]) -> list[str]:
 def problem_query(rejected: PasswordRejected) -> str:
     """`problem=…&problem=…`: each reason the password policy gave, as its fixed code."""
     return "&".join(f"problem={error['code']}" for error in rejected.errors)
-
-
-async def hashing(request: Request) -> PasswordHashing:
-    value: PasswordHashing = request.app.state.password_hashing
-    return value
-
-
-async def throttle(request: Request) -> Throttle:
-    value: Throttle = request.app.state.throttle
-    return value
-
-
-HashingDep = Annotated[PasswordHashing, Depends(hashing)]
-ThrottleDep = Annotated[Throttle, Depends(throttle)]
 
 
 def page(

@@ -392,6 +392,38 @@ async def second_factor(
     session: AsyncSession, keyring: Keyring, admin: Admin, code: str, *, issuer: str
 ) -> bool:
     """A TOTP code or an unused recovery code. Wrong codes count towards lockout like wrong passwords."""
+    if not await _code_accepted(session, keyring, admin, code):
+        await record_failure(session, admin, issuer=issuer)
+        return False
+    await login_succeeded(session, admin)
+    return True
+
+
+async def confirm_identity(
+    session: AsyncSession,
+    hashing: PasswordHashing,
+    keyring: Keyring,
+    admin: Admin,
+    *,
+    password: str,
+    code: str,
+    issuer: str,
+) -> bool:
+    """A signed-in admin proves it is still them before something that cannot be undone: their password,
+    and a TOTP or recovery code when they have an authenticator app. A failure counts towards lockout."""
+    confirmed = (
+        admin.password_hash is not None
+        and len(password) <= 512
+        and (await asyncio.to_thread(hashing.verify, admin.password_hash, password)).ok
+    )
+    if confirmed and admin.totp_enrolled_at is not None:
+        confirmed = await _code_accepted(session, keyring, admin, code)
+    if not confirmed:
+        await record_failure(session, admin, issuer=issuer)
+    return confirmed
+
+
+async def _code_accepted(session: AsyncSession, keyring: Keyring, admin: Admin, code: str) -> bool:
     accepted = False
     if len(code) <= 40:
         if normalise_totp_code(code) is not None:
@@ -410,8 +442,4 @@ async def second_factor(
                 synchronize="auto",
             )
             accepted = bool(used)
-    if not accepted:
-        await record_failure(session, admin, issuer=issuer)
-        return False
-    await login_succeeded(session, admin)
-    return True
+    return accepted

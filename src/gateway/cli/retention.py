@@ -25,6 +25,7 @@ from gateway.cli.common import (
 )
 from gateway.db.base import utcnow
 from gateway.erasure.clock import day_in_england
+from gateway.erasure.files import settle_files
 from gateway.erasure.plan import (
     DEFAULT_HORIZON_DAYS,
     Done,
@@ -245,6 +246,8 @@ def retention_run(today_text: str | None, dry_run: bool, as_json: bool) -> None:
                     )
                 if done.anything:
                     results.append((urn, done))
+        if results:
+            await settle_files(engine)
         return results
 
     results = run_unbounded(settings, work)

@@ -153,3 +153,16 @@ async def cancel_deletion(
 async def connector_deleted(session: AsyncSession, school_id: uuid.UUID) -> bool:
     """Whether the school's connector was deleted and its data is waiting to be purged (no new keys then)."""
     return any(row.rule == CONNECTOR_DELETED.name for row in await pending_deletions(session, school_id))
+
+
+async def deletions_of(
+    session: AsyncSession, school_id: uuid.UUID, *, limit: int = 100
+) -> list[SchoolDeletion]:
+    """The school's scheduled deletions, pending or not, newest first (at most `limit`)."""
+    rows = await session.scalars(
+        select(SchoolDeletion)
+        .where(SchoolDeletion.school_id == school_id)
+        .order_by(SchoolDeletion.requested_at.desc(), SchoolDeletion.id)
+        .limit(limit)
+    )
+    return list(rows)

@@ -1,5 +1,6 @@
 """Prometheus metrics: requests by route template (never the raw path), database pool gauges, webhook
-deliveries (this process's attempts by outcome; the backlog, read from the database at each scrape)."""
+deliveries (this process's attempts by outcome; the backlog, read from the database at each scrape), and
+retention (its last and next run and what it purged, by rule, read from the database at each scrape)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,28 @@ class Metrics:
         self.webhook_oldest = Gauge(
             "gateway_webhook_oldest_pending_seconds",
             "Age of the oldest webhook message not yet delivered or given up (0 when none).",
+            registry=self.registry,
+        )
+        self.retention_last_run = Gauge(
+            "gateway_retention_last_run_timestamp_seconds",
+            "When the retention job last ran on this database, as a Unix time (0: never).",
+            registry=self.registry,
+        )
+        self.retention_next_run = Gauge(
+            "gateway_retention_next_run_timestamp_seconds",
+            "When the retention job runs next on this database, as a Unix time (at most a poll later).",
+            registry=self.registry,
+        )
+        self.retention_purged_rows = Gauge(
+            "gateway_retention_purged_rows",
+            "Rows purged by retention so far in the whole database, by rule (deleted, tombstoned, resealed).",
+            ["rule"],
+            registry=self.registry,
+        )
+        self.retention_purges = Gauge(
+            "gateway_retention_purges",
+            "Purges retention has made so far in the whole database, by rule.",
+            ["rule"],
             registry=self.registry,
         )
         self._before_scrape: list[Callable[[Metrics], Awaitable[None]]] = []
