@@ -4,6 +4,7 @@ existing output file and a damaged backup."""
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import time
@@ -12,12 +13,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from gateway.apps.models import App
 from gateway.backup.archive import libpq_environment, manifest_path
+from gateway.consent.models import Grant
+from gateway.db.engine import create_engine
+from gateway.keys.keyring import Keyring
+from gateway.schools.models import School
+from gateway.settings import Settings
 from tests.support.cli import gateway
+from tests.support.data_api import fetch_all
 from tests.support.databases import backend, postgres_admin_url, throwaway_database, throwaway_postgres
+from tests.support.server import gateway_server
+from tests.support.world import World
 
 
 @dataclass(frozen=True)
@@ -196,3 +209,53 @@ def test_the_password_goes_in_the_environment_not_the_arguments() -> None:
     assert not any("s3cret" in argument for argument in arguments)
     assert env["PGPASSWORD"] == "s3cret"
     assert env["PGSSLMODE"] == "require"
+
+
+LISTINGS = ("/api/v1/students", "/api/v1/groups")  # what the grant (tests.support.world.SCOPES) opens
+
+
+async def _pages(env: dict[str, str], url: str, master_key: str) -> dict[str, list[dict[str, object]]]:
+    """Every page of three listings through a real server on `url`, read with a school token minted for it."""
+    with gateway_server(env) as server:
+        engine = create_engine(Settings(database_url=url))
+        try:
+            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+                world = World(session, Keyring(base64.b64decode(master_key)), server.base_url)
+                school = await session.scalar(select(School))
+                app = await session.scalar(select(App).where(App.name == "Restore check"))
+                if app is None:  # on the source: an app, and the school's grant to it, go into the backup
+                    app = await world.app("Restore check")
+                    assert school is not None
+                    await world.grant(school, app)
+                grant = await session.scalar(select(Grant).where(Grant.app_id == app.id))
+                assert grant is not None
+                token = (await world.school_token(app, grant)).token
+        finally:
+            await engine.dispose()
+        headers = {"authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
+            pages = {path: await fetch_all(client, path, headers, limit=5) for path in LISTINGS}
+            school = await client.get("/api/v1/school", headers=headers)
+            assert school.status_code == 200, school.text[:300]
+            return {**pages, "/api/v1/school": [school.json()]}
+
+
+async def test_a_restored_database_serves_the_same_pages(tmp_path: Path, master_key_b64: str) -> None:
+    source_dir, target_dir = tmp_path / "source", tmp_path / "target"
+    source_dir.mkdir()
+    target_dir.mkdir()
+    async with throwaway_database(source_dir) as source:
+        env = database_env(source, master_key_b64, source_dir)
+        assert gateway("demo", "--no-serve", "--students", "12", env=env, cwd=source_dir).returncode == 0
+        before = await _pages(env, source, master_key_b64)
+        file = source_dir / "gateway.backup"
+        assert gateway("backup", "create", "--output", str(file), env=env).returncode == 0
+        async with throwaway_database(target_dir) as target:
+            target_env = database_env(target, master_key_b64, target_dir)
+            restored = gateway("backup", "restore", "--input", str(file), env=target_env)
+            assert restored.returncode == 0, restored.stderr
+            verified = gateway("audit", "verify", env=target_env)
+            assert verified.returncode == 0, verified.stderr
+            after = await _pages(target_env, target, master_key_b64)
+    assert len(before["/api/v1/students"]) == 12
+    assert after == before
