@@ -37,6 +37,8 @@ from gateway.email.transports import transport_from_settings
 from gateway.email.worker import OutboxWorker
 from gateway.erasure.report import purged_by_rule
 from gateway.erasure.router import router as deletions_router
+from gateway.exports.router import router as exports_router
+from gateway.exports.worker import ExportWorker
 from gateway.health.router import router as health_router
 from gateway.http.api_limits import ApiRateLimit
 from gateway.http.body_limit import BodyLimitMiddleware
@@ -156,11 +158,21 @@ def create_app(
         )
         if webhook_worker is not None:
             webhook_worker.start()
+        # Exports (issue 15, item 5): each process builds; on PostgreSQL they claim different exports.
+        export_worker = (
+            ExportWorker(app.state.database.sessionmaker, app.state.keyring, issuer=settings.issuer)
+            if owned
+            else None
+        )
+        if export_worker is not None:
+            export_worker.start()
         try:
             yield
         finally:
             background = [
-                worker for worker in (mail_worker, app.state.job_runner, webhook_worker) if worker is not None
+                worker
+                for worker in (mail_worker, app.state.job_runner, webhook_worker, export_worker)
+                if worker is not None
             ]
             await asyncio.gather(*(worker.stop() for worker in background))
             if owned:
@@ -240,6 +252,7 @@ def create_app(
     app.include_router(app_receipts_router)
     app.include_router(access_log_router)
     app.include_router(audit_log_router)
+    app.include_router(exports_router)
     app.include_router(pupil_disclosures_router)
     app.include_router(deletions_router)
     app.include_router(dashboard_pages)

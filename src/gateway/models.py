@@ -11,6 +11,7 @@ from gateway.db.base import Base
 from gateway.developers.models import Developer, DeveloperKey
 from gateway.email.models import OutboxMessage
 from gateway.erasure.models import InactivityWarning, PurgeRecord, SchoolDeletion
+from gateway.exports.models import Export, ExportChunk
 from gateway.jobs.models import JobRun
 from gateway.keys.models import SchoolKey, ServerSecret, SigningKey
 from gateway.manage.models import SchoolApiKey
@@ -40,6 +41,8 @@ __all__ = [
     "DataAccessPupilSet",
     "Developer",
     "DeveloperKey",
+    "Export",
+    "ExportChunk",
     "Grant",
     "GroupMembership",
     "InactivityWarning",

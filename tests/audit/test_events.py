@@ -46,6 +46,7 @@ def test_event_types_cover_spec_section_4() -> None:
         "DELETION_REQUESTED",
         "DELETION_CANCELLED",
         "INACTIVITY_WARNED",
+        "EXPORT_DOWNLOADED",
     }
 
 

@@ -52,6 +52,7 @@ CLI_RECORDED: dict[str, tuple[EventType, ...]] = {
     "keys rotate-master": (EventType.KEY_ROTATION,),
     "backup create": (EventType.BACKUP_CREATED,),
     "school delete": (EventType.DELETION_REQUESTED, EventType.DELETION_CANCELLED),  # asked, then --cancel
+    "school export": (EventType.EXPORT,),
     "connector delete": (EventType.CONNECTOR_DELETED,),
 }
 CLI_EXEMPT: dict[str, str] = {
@@ -190,6 +191,31 @@ async def test_each_operator_command_leaves_its_event(tmp_path: Path) -> None:
             ("backup.created", "operator", {"kind": made["kind"], "sha256": made["sha256"]})
         ]
 
+        exported = json.loads(
+            run(
+                "school",
+                "export",
+                "--school",
+                school,
+                "--output",
+                str(tmp_path / "walk.zip"),
+                "--json",
+                extra={"GATEWAY_MASTER_KEY": new_master},
+            )
+        )
+        assert await new_events("school export") == [
+            (
+                "data.exported",
+                "operator",
+                {
+                    "export_id": exported["export_id"],
+                    "size": exported["size"],
+                    "sha256": exported["sha256"],
+                    **exported["counts"],
+                },
+            )
+        ]
+
         asked = json.loads(run("school", "delete", "--school", school, "--json"))
         run("school", "delete", "--school", school, "--cancel")
         assert await new_events("school delete") == [
@@ -232,6 +258,7 @@ HTTP_RECORDED: dict[str, tuple[EventType, ...]] = {
     "POST /manage/v1/grants/{grant_id}/revoke": (EventType.GRANT_REVOKED,),
     "DELETE /developer/v1/apps/{client_id}": (EventType.GRANT_REVOKED, EventType.APP_DELETED),  # below
     "DELETE /manage/v1/connector": (EventType.CONNECTOR_KEY_REVOKED, EventType.CONNECTOR_DELETED),  # erasure
+    "POST /manage/v1/exports": (EventType.EXPORT,),  # when it is ready (tests/exports)
 }
 HTTP_EXEMPT: dict[str, str] = {
     "POST /developer/v1/apps": "registers an app: it reaches no school until an admin approves it",

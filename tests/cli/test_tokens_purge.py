@@ -25,6 +25,7 @@ async def test_the_command_deletes_what_has_expired_and_prints_the_counts(tmp_pa
         result = gateway("tokens", "purge", "--json", env=env)
         assert result.returncode == 0, result.stderr
         webhooks = {"webhook_messages": 0, "webhook_secrets": 0, "webhook_endpoints": 0}  # none seeded here
+        webhooks |= {"export_chunks": 0}  # nor exports (tests/exports)
         assert json.loads(result.stdout) == {table: len(seeded.doomed[table]) for table in TABLES} | webhooks
         async with database.sessions() as session:
             assert await primary_keys(session) == seeded.kept
@@ -40,6 +41,7 @@ async def test_the_command_deletes_what_has_expired_and_prints_the_counts(tmp_pa
             "deleted 0 webhook messages finished over 30 days ago",
             "deleted 0 retired webhook secrets",
             "deleted 0 webhook endpoint states of deleted apps",
+            "deleted 0 sealed chunks of exports downloaded, expired or failed",
         ]
 
 

@@ -23,15 +23,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.chain import ChainLink, ChainVerifier, canonical_encoding
 from gateway.audit.checkpoints import Checkpoint, CheckpointInvalid, read_checkpoint
 from gateway.audit.models import AuditEvent
+from gateway.audit.repository import AuditLog
 
 CHECKPOINT_FIELD: Final = "checkpoint"
+EXPORT_PAGE: Final = 1000  # events read per query while writing an export
 _HASHED: Final = ("id", "school_id", "seq", "event_type", "actor", "occurred_at", "details")
 _EVENT_FIELDS: Final = frozenset({*_HASHED, "prev_hash", "hash"})
 
@@ -44,6 +48,23 @@ def event_line(row: AuditEvent) -> bytes:
 
 def checkpoint_line(token: str) -> bytes:
     return canonical_encoding({CHECKPOINT_FIELD: token}) + b"\n"
+
+
+async def export_lines(
+    session: AsyncSession, school_id: uuid.UUID, through_seq: int, checkpoint: str
+) -> AsyncIterator[bytes]:
+    """The export's lines: events 1 to `through_seq` read page by page (memory stays flat however long
+    the log is), then the checkpoint (`checkpoints.head_checkpoint`, signed at `through_seq`)."""
+    log = AuditLog(session, school_id)
+    after = 0
+    while after < through_seq:
+        rows = await log.events(after_seq=after, limit=min(EXPORT_PAGE, through_seq - after))
+        if not rows:
+            break
+        for row in rows:
+            yield event_line(row)
+        after = rows[-1].seq
+    yield checkpoint_line(checkpoint)
 
 
 @dataclass(frozen=True, slots=True)

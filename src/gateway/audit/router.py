@@ -18,9 +18,8 @@ from pydantic import BaseModel, Field
 
 from gateway.audit.checkpoints import head_checkpoint
 from gateway.audit.events import EventType
-from gateway.audit.export_file import checkpoint_line, event_line
+from gateway.audit.export_file import export_lines
 from gateway.audit.models import AuditEvent
-from gateway.audit.repository import AuditLog
 from gateway.audit.service import EventFilter, find_events, record_event
 from gateway.db.base import utcnow
 from gateway.db.session import Database, SessionDep
@@ -44,7 +43,6 @@ DEFAULT_LIMIT: Final = 100
 MAX_LIMIT: Final = 1000
 CURSOR_KIND: Final = "audit-log"
 JSON_LINES: Final = "application/jsonl"
-EXPORT_PAGE: Final = 1000  # events read per query while streaming an export
 
 _AUTH_FAILED = "Missing, wrong or revoked school API key, or no fully signed-in admin session"
 
@@ -162,19 +160,11 @@ async def list_audit_log(
 async def _export_lines(
     database: Database, school_id: uuid.UUID, through_seq: int, checkpoint: str
 ) -> AsyncIterator[bytes]:
-    """Events 1 to `through_seq`, then the checkpoint, read page by page in a session of their own (the
-    request's session has committed the export's event by the time the body is sent)."""
+    """`export_file.export_lines` in a session of its own (the request's session has committed the
+    export's event by the time the body is sent)."""
     async with database.sessionmaker() as session:
-        log = AuditLog(session, school_id)
-        after = 0
-        while after < through_seq:
-            rows = await log.events(after_seq=after, limit=min(EXPORT_PAGE, through_seq - after))
-            if not rows:
-                break
-            for row in rows:
-                yield event_line(row)
-            after = rows[-1].seq
-    yield checkpoint_line(checkpoint)
+        async for line in export_lines(session, school_id, through_seq, checkpoint):
+            yield line
 
 
 @router.get(

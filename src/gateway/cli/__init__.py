@@ -9,7 +9,19 @@ from __future__ import annotations
 
 import click
 
-from gateway.cli import admin, audit, backup, demo, migrate, openapi, receipts, retention, serve, tokens
+from gateway.cli import (
+    admin,
+    audit,
+    backup,
+    demo,
+    exports,
+    migrate,
+    openapi,
+    receipts,
+    retention,
+    serve,
+    tokens,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,6 +37,7 @@ main.add_command(admin.school)
 main.add_command(admin.admin)
 main.add_command(admin.connector)
 admin.school.add_command(retention.school_delete)
+admin.school.add_command(exports.school_export)
 admin.connector.add_command(retention.connector_delete)
 main.add_command(retention.retention)
 main.add_command(admin.keys)

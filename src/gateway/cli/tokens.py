@@ -26,6 +26,7 @@ LABELS = {
     "webhook_messages": "webhook messages finished over 30 days ago",
     "webhook_secrets": "retired webhook secrets",
     "webhook_endpoints": "webhook endpoint states of deleted apps",
+    "export_chunks": "sealed chunks of exports downloaded, expired or failed",
 }
 
 

@@ -48,6 +48,7 @@ EVENT_LABELS: Final[Mapping[str, str]] = {
     "connector_key.created": "A connector key was created",
     "connector_key.revoked": "A connector key was revoked",
     "data.exported": "The school's data was exported",
+    "export.downloaded": "An export of the school's data was downloaded",
     "data.purged": "The school's data was deleted",
     "keys.rotated": "Encryption keys were rotated",
     "backup.created": "The gateway's operator made a backup",
