@@ -18,6 +18,8 @@ from gateway.db.base import utcnow
 from gateway.erasure.models import PurgeRecord
 from gateway.erasure.requests import pending_deletions, request_deletion
 from gateway.erasure.school_purge import purge_school
+from gateway.exports.models import Export
+from gateway.exports.service import start_export
 from gateway.keys.keyring import Keyring, KeyShredded
 from gateway.keys.models import SchoolKey
 from gateway.manage.models import SchoolApiKey
@@ -65,13 +67,23 @@ async def test_a_deletion_request_leaves_only_the_log_the_grants_history_and_a_p
     key_id = await session.scalar(select(SchoolKey.id).where(SchoolKey.school_id == school.id))
     assert key_id is not None
     await request_deletion(session, school, actor="operator", now=utcnow())
+    await start_export(session, school.id, actor="operator", now=utcnow())
 
     purged = await purge_school(
         session, keyring, school, rule="deletion_requested", actor="system", now=utcnow()
     )
     await session.commit()
 
-    for model in (MisRecordRow, GroupMembership, SchoolKey, Admin, SchoolApiKey, ConnectorKey, DataAccess):
+    for model in (
+        MisRecordRow,
+        GroupMembership,
+        SchoolKey,
+        Admin,
+        SchoolApiKey,
+        ConnectorKey,
+        DataAccess,
+        Export,
+    ):
         assert await count(session, model, school.id) == 0, model.__name__
     with pytest.raises(KeyShredded):
         await Keyring(keyring.master_key).key(session, school.id, key_id)

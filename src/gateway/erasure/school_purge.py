@@ -5,7 +5,7 @@ In one transaction, in this order:
 1. every live grant is revoked (`grant.revoked`, reason `school_data_purged`, with its receipt and its
    `grant.revoked` webhook) and with it every refresh token; access tokens die with their grant;
 2. the school's MIS data goes: records (content and tombstones), group memberships, sync runs and batch
-   answers, and the audience snapshots the data API kept;
+   answers, the audience snapshots the data API kept, and its exports (ready, queued or running);
 3. the school's data keys are deleted (crypto-shredding): every copy of its ciphertext, in backups too,
    can never be opened again;
 4. for a deletion request or inactivity, the school is leaving: its admins (with their sessions, links and
@@ -39,6 +39,7 @@ from gateway.consent.models import AuthorizationRequest, Grant
 from gateway.data_api.models import AudienceSnapshot
 from gateway.db.guarded import changed_rows
 from gateway.erasure.models import InactivityWarning, PurgeRecord, SchoolDeletion
+from gateway.exports.models import Export, ExportChunk
 from gateway.keys.keyring import Keyring
 from gateway.manage.models import SchoolApiKey
 from gateway.mis.models import ConnectorBatch, GroupMembership, MisRecordRow, SyncRun
@@ -65,6 +66,14 @@ def _mis_data(school_id: uuid.UUID) -> list[tuple[str, Delete]]:
         ("sync_runs", delete(SyncRun).where(SyncRun.school_id == school_id)),
         ("connector_batches", delete(ConnectorBatch).where(ConnectorBatch.school_id == school_id)),
         ("audience_snapshots", delete(AudienceSnapshot).where(AudienceSnapshot.school_id == school_id)),
+        # Exports hold a copy of it all (sealed); one under way would build again from what is left.
+        (
+            "export_chunks",
+            delete(ExportChunk).where(
+                ExportChunk.export_id.in_(select(Export.id).where(Export.school_id == school_id))
+            ),
+        ),
+        ("exports", delete(Export).where(Export.school_id == school_id)),
     ]
 
 
