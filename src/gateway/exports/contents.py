@@ -119,11 +119,16 @@ def csv_columns(resource: str, seen: Collection[str]) -> list[str]:
     return [name for name in catalogue if name in seen] + sorted(set(seen) - set(catalogue))
 
 
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        # A spreadsheet would run `=…` (or `+…`, `-…`, `@…`) as a formula: a leading apostrophe makes it
+        # text, shown without the apostrophe. The JSON Lines file keeps every value exactly.
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     return orjson.dumps(value).decode()  # numbers, true/false, and nested values as compact JSON
 
 
