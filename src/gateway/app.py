@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -28,6 +29,7 @@ from gateway.dashboard.deletion import router as deletion_pages
 from gateway.dashboard.history import router as dashboard_history
 from gateway.dashboard.pages import router as dashboard_pages
 from gateway.dashboard.pupils import router as pupil_pages
+from gateway.dashboard.settings import router as settings_pages
 from gateway.data_api.router import router as data_api_router
 from gateway.db.base import utcnow
 from gateway.db.migrations import head_revision
@@ -47,6 +49,7 @@ from gateway.http.rate_limits import limit_storage
 from gateway.http.request_context import RequestContextMiddleware
 from gateway.http.security_headers import SecurityHeadersMiddleware
 from gateway.http.throttle import Throttle
+from gateway.incidents.service import most_urgent_hours_left
 from gateway.jobs.election import last_run
 from gateway.jobs.retention import DEFAULT_INTERVAL as RETENTION_INTERVAL
 from gateway.jobs.retention import RETENTION
@@ -229,6 +232,13 @@ def create_app(
 
     app.state.metrics.before_scrape(retention_report)
 
+    async def incident_clock(metrics: Metrics) -> None:
+        async with app.state.database.sessionmaker() as session:
+            hours = await most_urgent_hours_left(session, now=utcnow())
+        metrics.incident_hours_left.set(math.inf if hours is None else hours)
+
+    app.state.metrics.before_scrape(incident_clock)
+
     install_error_handlers(app)
     # The hottest routes first: FastAPI matches routes in order.
     app.include_router(token_router)
@@ -259,6 +269,7 @@ def create_app(
     app.include_router(dashboard_history)
     app.include_router(pupil_pages)
     app.include_router(deletion_pages)
+    app.include_router(settings_pages)
     app.include_router(home_page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     mount_docs(app, title=TITLE)

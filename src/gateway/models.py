@@ -12,11 +12,13 @@ from gateway.developers.models import Developer, DeveloperKey
 from gateway.email.models import OutboxMessage
 from gateway.erasure.models import InactivityWarning, PurgeRecord, SchoolDeletion
 from gateway.exports.models import Export, ExportChunk
+from gateway.incidents.models import Incident, IncidentSchool
 from gateway.jobs.models import JobRun
 from gateway.keys.models import SchoolKey, ServerSecret, SigningKey
 from gateway.manage.models import SchoolApiKey
 from gateway.mis.models import ConnectorBatch, GroupMembership, MisRecordRow, SyncRun
 from gateway.schools.models import School
+from gateway.schools.settings import SchoolSettings
 from gateway.tokens.models import AuthorizationCode, IssuedAccessToken, RefreshToken
 from gateway.webhooks.models import WebhookEndpoint, WebhookMessage, WebhookSecret
 
@@ -46,6 +48,8 @@ __all__ = [
     "Grant",
     "GroupMembership",
     "InactivityWarning",
+    "Incident",
+    "IncidentSchool",
     "IssuedAccessToken",
     "JobRun",
     "MisRecordRow",
@@ -58,6 +62,7 @@ __all__ = [
     "SchoolApiKey",
     "SchoolDeletion",
     "SchoolKey",
+    "SchoolSettings",
     "SensitiveApproval",
     "ServerSecret",
     "SigningKey",

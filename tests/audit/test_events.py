@@ -47,6 +47,7 @@ def test_event_types_cover_spec_section_4() -> None:
         "DELETION_CANCELLED",
         "INACTIVITY_WARNED",
         "EXPORT_DOWNLOADED",
+        "INCIDENT_NOTIFIED",
     }
 
 

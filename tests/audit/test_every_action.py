@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ CLI_RECORDED: dict[str, tuple[EventType, ...]] = {
     "school delete": (EventType.DELETION_REQUESTED, EventType.DELETION_CANCELLED),  # asked, then --cancel
     "school export": (EventType.EXPORT,),
     "connector delete": (EventType.CONNECTOR_DELETED,),
+    "incident notify": (EventType.INCIDENT_NOTIFIED,),
 }
 CLI_EXEMPT: dict[str, str] = {
     "serve": "runs the server; what it serves is recorded where it happens",
@@ -68,6 +70,9 @@ CLI_EXEMPT: dict[str, str] = {
     "backup restore": "puts a backup back unaltered into an empty database (an event would alter it); the "
     "backup's own `backup.created` is in every chain it restores",
     "retention plan": "reads",
+    "incident open": "the operator's own record of an incident; a school hears of it by `incident notify`",
+    "incident status": "reads",
+    "incident close": "closes the operator's record; each school's `incident.notified` stays in its chain",
     "retention run": "each purge it makes is a `data.purged` event in the school's chain, and each warning a "
     "`retention.warned` (tests/erasure/test_cli.py); nothing is due in this walk",
 }
@@ -213,6 +218,20 @@ async def test_each_operator_command_leaves_its_event(tmp_path: Path) -> None:
                     "sha256": exported["sha256"],
                     **exported["counts"],
                 },
+            )
+        ]
+
+        detected = datetime.now(UTC)
+        start = detected - timedelta(hours=1)
+        window = ["--detected-at", detected.isoformat(), "--from", start.isoformat()]
+        walk = ["--summary", "The walk", *window, "--school", school, "--by", "walker", "--json"]
+        incident = json.loads(run("incident", "open", *walk))
+        [notice] = json.loads(run("incident", "notify", "--incident", incident["id"], "--json"))["notices"]
+        assert await new_events("incident notify") == [
+            (
+                "incident.notified",
+                "operator",
+                {"incident_id": incident["id"], "admins": notice["admins"], "dpo_contact": False},
             )
         ]
 

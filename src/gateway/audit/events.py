@@ -46,6 +46,7 @@ class EventType(StrEnum):
     DELETION_CANCELLED = "deletion.cancelled"  # a deletion request withdrawn before it ran
     INACTIVITY_WARNED = "retention.warned"  # admins told that 12 months without activity end in a purge
     EXPORT_DOWNLOADED = "export.downloaded"  # a ready export (`data.exported`) handed out, once
+    INCIDENT_NOTIFIED = "incident.notified"  # the school was told of an incident that touched its data
 
 
 # Who acted, as an opaque reference: a kind and an id, never an email address or a person's name.

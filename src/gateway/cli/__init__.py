@@ -15,6 +15,7 @@ from gateway.cli import (
     backup,
     demo,
     exports,
+    incidents,
     migrate,
     openapi,
     receipts,
@@ -46,5 +47,6 @@ main.add_command(audit.audit)
 main.add_command(backup.backup)
 main.add_command(receipts.receipts)
 main.add_command(tokens.tokens)
+main.add_command(incidents.incident)
 
 __all__ = ["main"]

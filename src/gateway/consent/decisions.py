@@ -23,6 +23,7 @@ from gateway.audit.service import record_event
 from gateway.consent.audience import Audience
 from gateway.consent.choices import group_choices, student_choices
 from gateway.consent.models import AuthorizationRequest, Grant, SensitiveApproval
+from gateway.consent.more_access import announce_more_access
 from gateway.consent.receipts import ReceiptDecision, record_receipt
 from gateway.consent.repository import live_grant
 from gateway.consent.requests import RequestGone, complete, denied_location, redirect_location
@@ -88,6 +89,8 @@ async def load(
             details={"app_id": str(app.id), "scopes": format_scopes(requested)},
             occurred_at=now,
         )
+        if grant is not None:
+            await announce_more_access(session, school, app, admin, requested - held)
     return ConsentView(
         pending=pending,
         app=app,

@@ -32,6 +32,7 @@ from gateway.consent.repository import GrantNotFound
 from gateway.consent.rules import MAX_AUDIENCE_IDS, Narrowing, NarrowingRefused
 from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
+from gateway.incidents.notices import school_notices
 from gateway.keys.dependencies import KeyringDep
 from gateway.schools.models import School
 from gateway.web.templates import render
@@ -228,6 +229,7 @@ async def dashboard(
         problems=[],
         school=await session.get(School, admin.school_id),
         rows=rows,
+        incidents=await school_notices(session, admin.school_id, now=utcnow()),
     )
 
 

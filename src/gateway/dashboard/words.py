@@ -56,6 +56,7 @@ EVENT_LABELS: Final[Mapping[str, str]] = {
     "deletion.requested": "Deletion of the school's data was requested",
     "deletion.cancelled": "A deletion request was cancelled",
     "retention.warned": "Admins were warned of deletion after a year without activity",
+    "incident.notified": "The school was told of an incident that may have affected its data",
     "school.created": "The school was set up",
     "school.settings_changed": "The school's settings were changed",
     "audit.exported": "The authorisation log was exported",

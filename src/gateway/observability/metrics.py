@@ -1,6 +1,7 @@
 """Prometheus metrics: requests by route template (never the raw path), database pool gauges, webhook
 deliveries (this process's attempts by outcome; the backlog, read from the database at each scrape), and
-retention (its last and next run and what it purged, by rule, read from the database at each scrape)."""
+retention (its last and next run and what it purged, by rule, read from the database at each scrape), and
+the 72-hour clock of the most urgent incident (read from the database at each scrape)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,12 @@ class Metrics:
             "gateway_retention_purges",
             "Purges retention has made so far in the whole database, by rule.",
             ["rule"],
+            registry=self.registry,
+        )
+        self.incident_hours_left = Gauge(
+            "gateway_incident_deadline_hours_left",
+            "Hours left of the 72 from detection of the most urgent open incident with a school not yet "
+            "notified; negative when overdue, +Inf when no incident is waiting for a notice.",
             registry=self.registry,
         )
         self._before_scrape: list[Callable[[Metrics], Awaitable[None]]] = []
