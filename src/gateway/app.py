@@ -30,6 +30,7 @@ from gateway.dashboard.history import router as dashboard_history
 from gateway.dashboard.pages import router as dashboard_pages
 from gateway.dashboard.pupils import router as pupil_pages
 from gateway.dashboard.settings import router as settings_pages
+from gateway.dashboard.support import router as support_pages
 from gateway.data_api.router import router as data_api_router
 from gateway.db.base import utcnow
 from gateway.db.migrations import head_revision
@@ -71,6 +72,7 @@ from gateway.observability.logging import configure_logging
 from gateway.observability.metrics import Metrics
 from gateway.pupils.router import router as pupil_disclosures_router
 from gateway.settings import Settings, load_settings
+from gateway.support.router import router as support_router
 from gateway.web.docs import mount_docs
 from gateway.web.home import router as home_page
 from gateway.web.templates import STATIC
@@ -265,11 +267,13 @@ def create_app(
     app.include_router(exports_router)
     app.include_router(pupil_disclosures_router)
     app.include_router(deletions_router)
+    app.include_router(support_router)
     app.include_router(dashboard_pages)
     app.include_router(dashboard_history)
     app.include_router(pupil_pages)
     app.include_router(deletion_pages)
     app.include_router(settings_pages)
+    app.include_router(support_pages)
     app.include_router(home_page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     mount_docs(app, title=TITLE)

@@ -19,6 +19,7 @@ from gateway.manage.models import SchoolApiKey
 from gateway.mis.models import ConnectorBatch, GroupMembership, MisRecordRow, SyncRun
 from gateway.schools.models import School
 from gateway.schools.settings import SchoolSettings
+from gateway.support.models import SupportRequest
 from gateway.tokens.models import AuthorizationCode, IssuedAccessToken, RefreshToken
 from gateway.webhooks.models import WebhookEndpoint, WebhookMessage, WebhookSecret
 
@@ -66,6 +67,7 @@ __all__ = [
     "SensitiveApproval",
     "ServerSecret",
     "SigningKey",
+    "SupportRequest",
     "SyncRun",
     "WebhookEndpoint",
     "WebhookMessage",

@@ -46,6 +46,13 @@ def test_event_types_cover_spec_section_4() -> None:
         "DELETION_REQUESTED",
         "DELETION_CANCELLED",
         "INACTIVITY_WARNED",
+        "SUPPORT_REQUESTED",
+        "SUPPORT_APPROVED",
+        "SUPPORT_DECLINED",
+        "SUPPORT_SHORTENED",
+        "SUPPORT_WITHDRAWN",
+        "SUPPORT_READ",
+        "ADMIN_BREAK_GLASS",
         "EXPORT_DOWNLOADED",
         "INCIDENT_NOTIFIED",
     }

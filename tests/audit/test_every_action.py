@@ -29,9 +29,11 @@ from gateway.audit.events import EventType
 from gateway.audit.models import AuditEvent
 from gateway.cli import main
 from gateway.consent.models import Grant
+from gateway.db.base import utcnow
 from gateway.db.engine import create_engine
 from gateway.email.models import OutboxMessage
 from gateway.settings import Settings
+from gateway.support import requests as support_requests
 from tests.support import http
 from tests.support.accounts import make_account
 from tests.support.audit import events_of
@@ -56,6 +58,8 @@ CLI_RECORDED: dict[str, tuple[EventType, ...]] = {
     "school export": (EventType.EXPORT,),
     "connector delete": (EventType.CONNECTOR_DELETED,),
     "incident notify": (EventType.INCIDENT_NOTIFIED,),
+    "support request": (EventType.SUPPORT_REQUESTED,),
+    "support read": (EventType.SUPPORT_READ,),
 }
 CLI_EXEMPT: dict[str, str] = {
     "serve": "runs the server; what it serves is recorded where it happens",
@@ -73,6 +77,7 @@ CLI_EXEMPT: dict[str, str] = {
     "incident open": "the operator's own record of an incident; a school hears of it by `incident notify`",
     "incident status": "reads",
     "incident close": "closes the operator's record; each school's `incident.notified` stays in its chain",
+    "support list": "reads",
     "retention run": "each purge it makes is a `data.purged` event in the school's chain, and each warning a "
     "`retention.warned` (tests/erasure/test_cli.py); nothing is due in this walk",
 }
@@ -96,6 +101,23 @@ def test_every_operator_command_is_recorded_or_exempt() -> None:
         "a listed command no longer exists"
     )
     assert AUDIT_COMMANDS_EXEMPT
+
+
+async def school_approves(url: str, school_id: str, request_id: str) -> None:
+    """What an admin with a second factor does on the dashboard: allow the support request."""
+    engine = create_engine(Settings(database_url=url))
+    try:
+        async with async_sessionmaker(engine)() as session, session.begin():
+            await support_requests.approve(
+                session,
+                uuid.UUID(school_id),
+                uuid.UUID(request_id),
+                actor="admin:00000000-0000-0000-0000-000000000001",
+                with_second_factor=True,
+                now=utcnow(),
+            )
+    finally:
+        await engine.dispose()
 
 
 async def chain(url: str, school_id: str) -> list[tuple[str, str, dict[str, Any]]]:
@@ -196,28 +218,43 @@ async def test_each_operator_command_leaves_its_event(tmp_path: Path) -> None:
             ("backup.created", "operator", {"kind": made["kind"], "sha256": made["sha256"]})
         ]
 
-        exported = json.loads(
+        support = json.loads(
             run(
-                "school",
-                "export",
+                "support",
+                "request",
                 "--school",
                 school,
-                "--output",
-                str(tmp_path / "walk.zip"),
+                "--reason",
+                "The walk",
+                "--resources",
+                "students",
+                "--hours",
+                "1",
+                "--by",
+                "walker",
                 "--json",
-                extra={"GATEWAY_MASTER_KEY": new_master},
             )
         )
-        assert await new_events("school export") == [
+        assert await new_events("support request") == [
             (
-                "data.exported",
+                "support.requested",
                 "operator",
-                {
-                    "export_id": exported["export_id"],
-                    "size": exported["size"],
-                    "sha256": exported["sha256"],
-                    **exported["counts"],
-                },
+                {"request_id": support["id"], "purpose": "read", "resources": ["students"], "hours": 1},
+            )
+        ]
+        await school_approves(url, school, support["id"])
+        assert [kind for kind, _actor, _details in await new_events("(the school's admin approves)")] == [
+            "support.approved"
+        ]
+        run(
+            "support", "read", "--request", support["id"], "--resource", "students",
+            extra={"GATEWAY_MASTER_KEY": new_master},
+        )  # fmt: skip
+        assert await new_events("support read") == [
+            (
+                "support.read",
+                "operator",
+                {"request_id": support["id"], "resource": "students", "record_ids": [], "fields": []},
             )
         ]
 
@@ -232,6 +269,56 @@ async def test_each_operator_command_leaves_its_event(tmp_path: Path) -> None:
                 "incident.notified",
                 "operator",
                 {"incident_id": incident["id"], "admins": notice["admins"], "dpo_contact": False},
+            )
+        ]
+
+        for_export = json.loads(
+            run(
+                "support",
+                "request",
+                "--school",
+                school,
+                "--reason",
+                "The walk",
+                "--purpose",
+                "export",
+                "--hours",
+                "1",
+                "--by",
+                "walker",
+                "--json",
+            )
+        )
+        await school_approves(url, school, for_export["id"])
+        assert [kind for kind, _actor, _details in await new_events("(asked and allowed for an export)")] == [
+            "support.requested",
+            "support.approved",
+        ]
+        exported = json.loads(
+            run(
+                "school",
+                "export",
+                "--school",
+                school,
+                "--output",
+                str(tmp_path / "walk.zip"),
+                "--request",
+                for_export["id"],
+                "--json",
+                extra={"GATEWAY_MASTER_KEY": new_master},
+            )
+        )
+        assert await new_events("school export") == [
+            (
+                "data.exported",
+                "operator",
+                {
+                    "export_id": exported["export_id"],
+                    "size": exported["size"],
+                    "sha256": exported["sha256"],
+                    **exported["counts"],
+                    "request_id": for_export["id"],
+                },
             )
         ]
 
@@ -277,6 +364,10 @@ HTTP_RECORDED: dict[str, tuple[EventType, ...]] = {
     "POST /manage/v1/grants/{grant_id}/revoke": (EventType.GRANT_REVOKED,),
     "DELETE /developer/v1/apps/{client_id}": (EventType.GRANT_REVOKED, EventType.APP_DELETED),  # below
     "DELETE /manage/v1/connector": (EventType.CONNECTOR_KEY_REVOKED, EventType.CONNECTOR_DELETED),  # erasure
+    "POST /manage/v1/support-requests/{request_id}/approve": (EventType.SUPPORT_APPROVED,),  # support_access
+    "POST /manage/v1/support-requests/{request_id}/decline": (EventType.SUPPORT_DECLINED,),
+    "POST /manage/v1/support-requests/{request_id}/shorten": (EventType.SUPPORT_SHORTENED,),
+    "POST /manage/v1/support-requests/{request_id}/withdraw": (EventType.SUPPORT_WITHDRAWN,),
     "POST /manage/v1/exports": (EventType.EXPORT,),  # when it is ready (tests/exports)
 }
 HTTP_EXEMPT: dict[str, str] = {

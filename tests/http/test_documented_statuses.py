@@ -44,6 +44,8 @@ NUL_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/manage/v1/grants/{grant_id}/narrow"): {"remove_scopes": ["students.\x00"]},
     ("POST", "/connector/v1/{resource}/batch"): {"delete": ["stu\x00"], "upsert": [{"id": "a\x00"}]},
     ("POST", "/connector/v1/syncs"): {"resources": ["students\x00"]},
+    ("POST", "/manage/v1/support-requests/{request_id}/approve"): {"hours": "4\x00"},
+    ("POST", "/manage/v1/support-requests/{request_id}/shorten"): {"until": "2026-12-05T10:00:00\x00"},
 }
 
 

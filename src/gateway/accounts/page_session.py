@@ -26,7 +26,7 @@ from gateway.http.throttle import Throttle
 # Where sign-in may return to: only a consent or dashboard page, so `next` can never become an open redirect.
 _RETURN_PATH = re.compile(
     r"/consent/[A-Za-z0-9_-]{43}"
-    r"|/dashboard(/grants/[0-9a-f-]{36}(/revoke)?|/log|/data|/ended|/deletion|/settings|/pupils(/[A-Za-z0-9._:-]{1,64})?)?"
+    r"|/dashboard(/grants/[0-9a-f-]{36}(/revoke)?|/log|/data|/ended|/deletion|/settings|/support|/pupils(/[A-Za-z0-9._:-]{1,64})?)?"
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
@@ -81,11 +82,18 @@ async def create_admin(
 
 
 async def add_admin(
-    session: AsyncSession, school: School, email: str, *, issuer: str, actor: str
+    session: AsyncSession,
+    school: School,
+    email: str,
+    *,
+    issuer: str,
+    actor: str,
+    because: Mapping[str, str] | None = None,
 ) -> tuple[Admin, str]:
     """`create_admin` as an operator (or another admin) does it: an `admin.added` event in the school's log,
     and when the school already has active admins, a mail to each of them saying who was added, when and
-    by whom, so an admin slipped in is noticed by the people it would be hidden from. No link in it."""
+    by whom, so an admin slipped in is noticed by the people it would be hidden from. No link in it.
+    `because` names what allowed it (a support request's id) in the event."""
     existing = await active_admins(session, school)
     admin, link = await create_admin(session, school, email, issuer=issuer)
     added_at = utcnow()
@@ -94,7 +102,7 @@ async def add_admin(
         school_id=school.id,
         event_type=EventType.ADMIN_ADDED,
         actor=actor,
-        details={"admin_id": str(admin.id)},
+        details={"admin_id": str(admin.id), **(because or {})},
         occurred_at=added_at,
     )
     by = "the gateway's operator" if actor == events.OPERATOR else "another admin of your school"

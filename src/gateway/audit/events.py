@@ -45,6 +45,13 @@ class EventType(StrEnum):
     DELETION_REQUESTED = "deletion.requested"  # the school's data is to be purged (an admin or the operator)
     DELETION_CANCELLED = "deletion.cancelled"  # a deletion request withdrawn before it ran
     INACTIVITY_WARNED = "retention.warned"  # admins told that 12 months without activity end in a purge
+    SUPPORT_REQUESTED = "support.requested"  # a named operator asks to see named resources, for some hours
+    SUPPORT_APPROVED = "support.approved"  # an admin (with a second factor) allows it until `expires_at`
+    SUPPORT_DECLINED = "support.declined"
+    SUPPORT_SHORTENED = "support.shortened"  # a live approval made to end sooner
+    SUPPORT_WITHDRAWN = "support.withdrawn"  # a live approval ended now
+    SUPPORT_READ = "support.read"  # what the operator read under an approval: resource, record ids, fields
+    ADMIN_BREAK_GLASS = "admin.break_glass"  # added without leave: none of the admins could sign in
     EXPORT_DOWNLOADED = "export.downloaded"  # a ready export (`data.exported`) handed out, once
     INCIDENT_NOTIFIED = "incident.notified"  # the school was told of an incident that touched its data
 

@@ -21,6 +21,7 @@ from gateway.cli import (
     receipts,
     retention,
     serve,
+    support,
     tokens,
 )
 
@@ -41,6 +42,7 @@ admin.school.add_command(retention.school_delete)
 admin.school.add_command(exports.school_export)
 admin.connector.add_command(retention.connector_delete)
 main.add_command(retention.retention)
+main.add_command(support.support)
 main.add_command(admin.keys)
 main.add_command(admin.developer)
 main.add_command(audit.audit)

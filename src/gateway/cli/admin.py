@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.accounts import service as accounts
 from gateway.audit import events, rotations
 from gateway.cli.common import CommandFailed, command_settings, emit, fail_cleanly, run_in_transaction
+from gateway.cli.support import default_operator, request_uuid
 from gateway.connector import keys as connector_keys
 from gateway.db.base import utcnow
 from gateway.developers import service as developers
@@ -19,6 +20,7 @@ from gateway.keys.envelope import master_key_id
 from gateway.keys.keyring import Keyring
 from gateway.schools.service import find_school, open_school, require_totp
 from gateway.settings import decode_master_key
+from gateway.support.admins import add_admin_with_leave
 
 JSON_OPTION = click.option(
     "--json", "as_json", is_flag=True, help="Print what was created as one JSON object."
@@ -104,16 +106,47 @@ def admin() -> None:
 @admin.command("add")
 @click.option("--school", "school_ref", required=True, help="School id or URN.")
 @click.option("--email", required=True)
+@click.option(
+    "--request",
+    "request_ref",
+    default=None,
+    help="A live support approval for `add_admin` (needed when the school has an active admin).",
+)
+@click.option("--break-glass", is_flag=True, help="Add without approval: no admin of the school can sign in.")
+@click.option("--reason", default=None, help="Why, with --break-glass: told to every admin.")
+@click.option("--by", "operator", default=None, help="Who is adding: a handle (default: your login name).")
 @JSON_OPTION
 @fail_cleanly
-def admin_add(school_ref: str, email: str, as_json: bool) -> None:
-    """Add an admin to a school; prints their one-time setup link. The school's active admins are told."""
+def admin_add(
+    school_ref: str,
+    email: str,
+    request_ref: str | None,
+    break_glass: bool,
+    reason: str | None,
+    operator: str | None,
+    as_json: bool,
+) -> None:
+    """Add an admin to a school; prints their one-time setup link. The school's active admins are told.
+
+    A school's first admin is added as asked. A school with an active admin needs its leave: --request ID
+    of a live support approval for `add_admin`, or --break-glass --reason TEXT when none of its admins can
+    sign in (announced to every admin and the data protection contact)."""
     settings = command_settings()
+    if break_glass and not reason:
+        raise CommandFailed("--break-glass needs --reason")
+    request_id = request_uuid(request_ref) if request_ref is not None else None
 
     async def work(session: AsyncSession, _keyring: Keyring) -> dict[str, str]:
         found = await find_school(session, school_ref)
-        created, link = await accounts.add_admin(
-            session, found, email, issuer=settings.issuer, actor=events.OPERATOR
+        created, link = await add_admin_with_leave(
+            session,
+            found,
+            email,
+            issuer=settings.issuer,
+            operator=operator or default_operator(),
+            request_id=request_id,
+            break_glass_reason=reason if break_glass else None,
+            now=utcnow(),
         )
         return {"id": str(created.id), "email": created.email, "school_id": str(found.id), "setup_link": link}
 

@@ -1,9 +1,11 @@
 """`gateway school export`: the operator writes a school's complete copy of its data to a file (SPEC §9).
 
 The same zip as `POST /manage/v1/exports` builds (`gateway.exports.archive`), written straight to FILE as
-it is made (mode 0600; an existing file is never overwritten), with a progress bar on stderr. It is a
-`data.exported` event in the school's log, actor `operator`, once the file is complete; a failed export
-removes the partial file and records nothing.
+it is made (mode 0600; an existing file is never overwritten), with a progress bar on stderr. It opens
+every record of the school, so it needs the school's leave: a live support approval for `export`
+(`gateway.support`), spent by this one export. It is a `data.exported` event in the school's log, actor
+`operator`, naming the approval, once the file is complete; a failed export removes the partial file,
+records nothing and leaves the approval unspent.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from gateway.audit import events
 from gateway.audit.events import EventType
 from gateway.audit.service import record_event
 from gateway.cli.common import CommandFailed, command_settings, emit, fail_cleanly, run_unbounded
+from gateway.cli.support import request_uuid
 from gateway.db import migrations
 from gateway.db.base import utcnow
 from gateway.errors import Problem
@@ -29,6 +32,7 @@ from gateway.keys.envelope import DecryptionFailed
 from gateway.keys.keyring import Keyring, KeyShredded
 from gateway.keys.master import resolve_master_key
 from gateway.schools.service import find_school
+from gateway.support.requests import RequestNotLive, live_request, use_once
 
 
 class _FileOutput:
@@ -71,12 +75,19 @@ def _discard(path: Path) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The zip to write (mode 0600; must not exist).",
 )
+@click.option(
+    "--request",
+    "request_ref",
+    required=True,
+    help="The school's live support approval for `export` (gateway support request --purpose export).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @fail_cleanly
-def school_export(school_ref: str, output: Path, as_json: bool) -> None:
+def school_export(school_ref: str, output: Path, request_ref: str, as_json: bool) -> None:
     """Write a complete copy of a school's data to a zip: every live MIS record (JSON Lines and CSV), the
     grants, consent receipts, data-access records and authorisation log, and a manifest of SHA-256s."""
     settings = command_settings()
+    request_id = request_uuid(request_ref)
     keyring = Keyring(resolve_master_key(settings))
 
     async def work(engine: AsyncEngine) -> dict[str, Any]:
@@ -86,6 +97,10 @@ def school_export(school_ref: str, output: Path, as_json: bool) -> None:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
             try:
                 school = await find_school(session, school_ref)
+                approval = await live_request(session, request_id, purpose="export", now=utcnow())
+                if approval.school_id != school.id:
+                    raise RequestNotLive("That approval is for another school.")
+                await use_once(session, approval, now=utcnow())  # held until the export commits
             except Problem as exc:
                 raise CommandFailed(exc.detail) from None
             fd = _create_exclusive(output)
@@ -116,7 +131,7 @@ def school_export(school_ref: str, output: Path, as_json: bool) -> None:
                 school_id=school.id,
                 event_type=EventType.EXPORT,
                 actor=events.OPERATOR,
-                details=built.event_details(export_id),
+                details=built.event_details(export_id) | {"request_id": str(approval.id)},
             )
             await session.commit()
         return {

@@ -19,11 +19,13 @@ from gateway.accounts.errors import SessionInvalid
 from gateway.accounts.page_session import return_path, see_other, session_form, signed_in, with_next
 from gateway.accounts.sessions import Stage
 from gateway.audit import events
+from gateway.db.base import utcnow
 from gateway.db.session import SessionDep
 from gateway.db.unstorable import is_storable_text
 from gateway.errors import InvalidInput
 from gateway.schools.models import School
 from gateway.schools.settings import Settings, change_settings, settings_of
+from gateway.support.requests import requests_of
 from gateway.web.templates import render
 
 router = APIRouter(include_in_schema=False)
@@ -61,6 +63,7 @@ async def _page(
     problems: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    now = utcnow()
     return render(
         request,
         "dashboard_settings.html",
@@ -70,6 +73,7 @@ async def _page(
         problems=problems or [],
         school=await session.get(School, school_id),
         settings=shown,
+        support=[(row, row.state_at(now)) for row in await requests_of(session, school_id, limit=20)],
         status_code=status_code,
     )
 
