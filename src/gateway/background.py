@@ -5,6 +5,7 @@ progress finish for `grace` seconds, then cancels it; a loop that died is logged
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -41,3 +42,17 @@ class BackgroundLoop:
             await asyncio.wait({self._task})
         if not self._task.cancelled() and (error := self._task.exception()) is not None:
             logger.error(f"{self.name} died", extra=log_fields(error=type(error).__name__))
+
+
+async def wait_for_wake_or_stop(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
+    """Sleep until `wake` or `stop` is set, or `seconds` pass: a worker's pause between rounds, cut short
+    by new work (`wake`) or by shutdown (`stop`). Neither event is cleared."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            waiting = asyncio.ensure_future(wake.wait())
+            stopping = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiting.cancel()
+                stopping.cancel()

@@ -13,11 +13,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
+from gateway.db.after_commit import set_after_commit
 from gateway.errors import Conflict, NotFound, Problem
 from gateway.exports.models import ACTIVE_STATES, Export, ExportState
 
@@ -73,15 +73,7 @@ class ExportGone(Problem):
 
 def wake_after_commit(session: AsyncSession) -> None:
     """Wake this process's export worker once the session's transaction commits."""
-    sync: Session = session.sync_session
-    if sync.info.get(_HOOKED):
-        return
-    sync.info[_HOOKED] = True
-
-    def committed(_session: Session) -> None:
-        wake.set()
-
-    event.listen(sync, "after_commit", committed)
+    set_after_commit(session, wake, _HOOKED)
 
 
 async def start_export(session: AsyncSession, school_id: uuid.UUID, *, actor: str, now: datetime) -> Export:

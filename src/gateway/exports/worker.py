@@ -5,13 +5,12 @@ and those whose worker died), until told to stop."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.background import BackgroundLoop
+from gateway.background import BackgroundLoop, wait_for_wake_or_stop
 from gateway.exports.build import build_next
 from gateway.exports.service import wake
 from gateway.keys.keyring import Keyring
@@ -44,15 +43,7 @@ async def run_export_worker(
         if built is not None:
             await asyncio.sleep(0)
             continue
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(interval):
-                waiting = asyncio.ensure_future(wake.wait())
-                stopping = asyncio.ensure_future(stop.wait())
-                try:
-                    await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    waiting.cancel()
-                    stopping.cancel()
+        await wait_for_wake_or_stop(wake, stop, interval)
 
 
 class ExportWorker(BackgroundLoop):

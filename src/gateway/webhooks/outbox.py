@@ -15,11 +15,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from gateway.apps.models import App
+from gateway.db.after_commit import set_after_commit
 from gateway.webhooks.events import WebhookEvent, envelope
 from gateway.webhooks.models import WebhookMessage
 
@@ -38,15 +37,7 @@ def new_message_id() -> str:
 
 def wake_after_commit(session: AsyncSession) -> None:
     """Wake this process's worker once the session's transaction commits."""
-    sync: Session = session.sync_session
-    if sync.info.get(_HOOKED):
-        return
-    sync.info[_HOOKED] = True
-
-    def committed(_session: Session) -> None:
-        wake.set()
-
-    event.listen(sync, "after_commit", committed)
+    set_after_commit(session, wake, _HOOKED)
 
 
 async def enqueue(

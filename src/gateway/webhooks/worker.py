@@ -4,13 +4,12 @@ queues a message (`outbox.wake`) and every second otherwise, until told to stop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.background import BackgroundLoop
+from gateway.background import BackgroundLoop, wait_for_wake_or_stop
 from gateway.keys.keyring import Keyring
 from gateway.observability.logging import log_fields
 from gateway.webhooks.delivery import DeliveryReport, Outbound, deliver_due
@@ -47,15 +46,7 @@ async def run_webhook_worker(
         if full:
             await asyncio.sleep(0)
             continue
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(interval):
-                waiting = asyncio.ensure_future(wake.wait())
-                stopping = asyncio.ensure_future(stop.wait())
-                try:
-                    await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    waiting.cancel()
-                    stopping.cancel()
+        await wait_for_wake_or_stop(wake, stop, interval)
 
 
 class WebhookWorker(BackgroundLoop):
