@@ -44,8 +44,10 @@ def json_body_operations(app: FastAPI) -> list[tuple[str, str]]:
         for method, operation in operations.items()
         if "application/json" in operation.get("requestBody", {}).get("content", {})
     ]
+    some_id = "00000000-0000-4000-8000-000000000000"
     return [
-        (method, path.replace("{grant_id}", "00000000-0000-4000-8000-000000000000")) for method, path in found
+        (method, path.replace("{grant_id}", some_id).replace("{request_id}", some_id))
+        for method, path in found
     ]
 
 
@@ -57,6 +59,8 @@ def test_the_body_endpoints_are_the_ones_we_think(app: FastAPI) -> None:
         "/developer/v1/apps",
         "/developer/v1/apps/gw_app_x",
         "/manage/v1/grants/00000000-0000-4000-8000-000000000000/narrow",
+        "/manage/v1/support-requests/00000000-0000-4000-8000-000000000000/approve",
+        "/manage/v1/support-requests/00000000-0000-4000-8000-000000000000/shorten",
     }
 
 
