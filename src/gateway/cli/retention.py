@@ -95,7 +95,7 @@ def school_delete(school_ref: str, cancel: bool, as_json: bool) -> None:
         f"cancelled the deletion of school {done['school_id']}"
         if cancel
         else f"school {done['school_id']}: its data will be purged by the end of {done['due_on']}"
-        " (cancel with `gateway school delete --cancel`)"
+        f" (cancel with `gateway school delete --school {done['school_id']} --cancel`)"
     )
     emit(as_json, done, [line])
 
