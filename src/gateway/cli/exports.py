@@ -32,7 +32,7 @@ from gateway.keys.envelope import DecryptionFailed
 from gateway.keys.keyring import Keyring, KeyShredded
 from gateway.keys.master import resolve_master_key
 from gateway.schools.service import find_school
-from gateway.support.requests import RequestNotLive, live_request, use_once
+from gateway.support.requests import RequestNotLive, live_request, school_approval, use_once
 
 
 class _FileOutput:
@@ -78,16 +78,16 @@ def _discard(path: Path) -> None:
 @click.option(
     "--request",
     "request_ref",
-    required=True,
-    help="The school's live support approval for `export` (gateway support request --purpose export).",
+    default=None,
+    help="The school's live support approval for `export` (default: its newest live one).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @fail_cleanly
-def school_export(school_ref: str, output: Path, request_ref: str, as_json: bool) -> None:
+def school_export(school_ref: str, output: Path, request_ref: str | None, as_json: bool) -> None:
     """Write a complete copy of a school's data to a zip: every live MIS record (JSON Lines and CSV), the
     grants, consent receipts, data-access records and authorisation log, and a manifest of SHA-256s."""
     settings = command_settings()
-    request_id = request_uuid(request_ref)
+    request_id = request_uuid(request_ref) if request_ref is not None else None
     keyring = Keyring(resolve_master_key(settings))
 
     async def work(engine: AsyncEngine) -> dict[str, Any]:
@@ -97,7 +97,10 @@ def school_export(school_ref: str, output: Path, request_ref: str, as_json: bool
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
             try:
                 school = await find_school(session, school_ref)
-                approval = await live_request(session, request_id, purpose="export", now=utcnow())
+                if request_id is None:
+                    approval = await school_approval(session, school.id, purpose="export", now=utcnow())
+                else:
+                    approval = await live_request(session, request_id, purpose="export", now=utcnow())
                 if approval.school_id != school.id:
                     raise RequestNotLive("That approval is for another school.")
                 await use_once(session, approval, now=utcnow())  # held until the export commits

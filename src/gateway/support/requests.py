@@ -290,3 +290,16 @@ async def use_once(session: AsyncSession, row: SupportRequest, *, now: datetime)
     )
     if not used:
         raise RequestNotLive("This approval has been used already.")
+
+
+async def school_approval(
+    session: AsyncSession, school_id: uuid.UUID, *, purpose: str, now: datetime
+) -> SupportRequest:
+    """The school's newest approval for `purpose` that is live now, for a command not told which one."""
+    for row in await requests_of(session, school_id):
+        if row.purpose == purpose and row.live_at(now):
+            return row
+    raise RequestNotLive(
+        f"The school has not allowed this: ask with `gateway support request --school … --purpose {purpose} "
+        "--reason …` and run this again once an admin has approved it."
+    )
