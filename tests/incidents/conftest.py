@@ -17,7 +17,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,11 +25,7 @@ from gateway.access_log import pupil_sets
 from gateway.access_log.models import DataAccess
 from gateway.apps.models import App
 from gateway.audit import events
-from gateway.audit.chain import GENESIS_HASH, event_hash
-from gateway.audit.details import encode_details
 from gateway.audit.events import EventType
-from gateway.audit.models import AuditEvent, hashed_fields
-from gateway.audit.repository import AuditLog
 from gateway.audit.service import record_event
 from gateway.consent.models import Grant
 from gateway.mis.models import SyncRun
@@ -78,29 +73,19 @@ async def read(
 
 
 async def support_read(session: AsyncSession, school: School, at: datetime, record_ids: list[str]) -> None:
-    """What `gateway support read` leaves in the school's chain (SPEC §3.9), appended to the chain as
-    `audit.service.record_event` appends. By its value, `support.read`, as `incidents.reach` matches it."""
-    log = AuditLog(session, school.id)
-    assert await log.lock()
-    head = await log.head()
-    seq, prev_hash = (1, GENESIS_HASH) if head is None else (head[0] + 1, head[1])
-    details = {
-        "request_id": str(uuid.uuid4()),
-        "resource": "students",
-        "record_ids": record_ids,
-        "fields": ["id"],
-    }
-    columns: dict[str, Any] = {
-        "id": uuid.uuid4(),
-        "school_id": school.id,
-        "seq": seq,
-        "event_type": "support.read",
-        "actor": events.OPERATOR,
-        "occurred_at": at,
-        "details": encode_details(details),
-    }
-    await log.append(
-        AuditEvent(**columns, prev_hash=prev_hash, hash=event_hash(prev_hash, hashed_fields(**columns)))
+    """What `gateway support read` leaves in the school's chain (SPEC §3.9), at `at`."""
+    await record_event(
+        session,
+        school_id=school.id,
+        event_type=EventType.SUPPORT_READ,
+        actor=events.OPERATOR,
+        details={
+            "request_id": str(uuid.uuid4()),
+            "resource": "students",
+            "record_ids": record_ids,
+            "fields": ["id"],
+        },
+        occurred_at=at,
     )
     await session.commit()
 

@@ -29,11 +29,12 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.access_log.models import DataAccess, DataAccessPupil
+from gateway.audit.events import EventType
 from gateway.audit.models import AuditEvent
 from gateway.mis.models import SyncRun
 
-SUPPORT_READ = "support.read"
-KEY_EVENT_EXACT = ("keys.rotated",)
+SUPPORT_READ = EventType.SUPPORT_READ.value
+KEY_EVENT_EXACT = (EventType.KEY_ROTATION.value,)
 KEY_EVENT_PREFIXES = ("connector_key.", "api_key.")
 PUPIL_RESOURCE = "students"
 
