@@ -79,6 +79,16 @@ async def signed_in(request: Request, session: AsyncSession, *stages: Stage) -> 
     return record, admin
 
 
+async def signed_in_or_sign_in(
+    request: Request, session: AsyncSession
+) -> tuple[AdminSession, Admin] | RedirectResponse:
+    """A page's fully signed-in admin and their session, or the 303 to sign in and come back here."""
+    try:
+        return await signed_in(request, session, Stage.FULL)
+    except SessionInvalid:
+        return see_other(with_next("/login", return_path(request.url.path)))
+
+
 def require_session_csrf(record: AdminSession, presented: str) -> None:
     if not csrf.matches(record.csrf_token, presented):
         raise CsrfRejected

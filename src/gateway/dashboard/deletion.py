@@ -14,16 +14,14 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Form, Request, Response
 from sqlalchemy import select
 
-from gateway.accounts.errors import SessionInvalid
 from gateway.accounts.page_session import (
     HashingDep,
     IssuerDep,
     ThrottleDep,
     require_session_csrf,
-    return_path,
     see_other,
     signed_in,
-    with_next,
+    signed_in_or_sign_in,
 )
 from gateway.accounts.service import confirm_identity
 from gateway.accounts.sessions import Stage
@@ -63,10 +61,10 @@ Code = Annotated[str, Form(max_length=40)]
 async def deletion_page(
     request: Request, session: SessionDep, notice: str | None = None, problem: str | None = None
 ) -> Response:
-    try:
-        record, admin = await signed_in(request, session, Stage.FULL)
-    except SessionInvalid:
-        return see_other(with_next("/login", return_path(request.url.path)))
+    opened = await signed_in_or_sign_in(request, session)
+    if isinstance(opened, Response):
+        return opened
+    record, admin = opened
     pending = await pending_deletions(session, admin.school_id)
     purges = list(
         await session.scalars(

@@ -16,10 +16,8 @@ from typing import Final
 from fastapi import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.accounts.errors import SessionInvalid
 from gateway.accounts.models import AdminSession
-from gateway.accounts.page_session import return_path, see_other, signed_in, with_next
-from gateway.accounts.sessions import Stage
+from gateway.accounts.page_session import signed_in_or_sign_in
 from gateway.web.templates import render
 
 __all__ = ["BadQuery", "bad_query_page", "day", "page_query", "signed_in_school"]
@@ -71,8 +69,8 @@ async def signed_in_school(
     request: Request, session: AsyncSession
 ) -> tuple[AdminSession, uuid.UUID] | Response:
     """The fully signed-in admin's session and school, or the redirect to sign in and come back."""
-    try:
-        record, admin = await signed_in(request, session, Stage.FULL)
-    except SessionInvalid:
-        return see_other(with_next("/login", return_path(request.url.path)))
+    opened = await signed_in_or_sign_in(request, session)
+    if isinstance(opened, Response):
+        return opened
+    record, admin = opened
     return record, admin.school_id

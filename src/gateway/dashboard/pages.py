@@ -19,9 +19,13 @@ from typing import Final
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
-from gateway.accounts.errors import SessionInvalid
 from gateway.accounts.models import Admin, AdminSession
-from gateway.accounts.page_session import return_path, see_other, session_form, signed_in, with_next
+from gateway.accounts.page_session import (
+    see_other,
+    session_form,
+    signed_in,
+    signed_in_or_sign_in,
+)
 from gateway.accounts.sessions import Stage
 from gateway.audit import events
 from gateway.consent import choices, grants
@@ -207,10 +211,10 @@ def _read_form(form: FormData) -> tuple[Form, list[str]]:
 async def dashboard(
     request: Request, session: SessionDep, ring: KeyringDep, notice: str | None = None
 ) -> Response:
-    try:
-        record, admin = await signed_in(request, session, Stage.FULL)
-    except SessionInvalid:
-        return see_other(with_next("/login", return_path(request.url.path)))
+    opened = await signed_in_or_sign_in(request, session)
+    if isinstance(opened, Response):
+        return opened
+    record, admin = opened
     page = await grants.list_grants(session, admin.school_id, limit=grants.MAX_PAGE)
     names = (
         await choices.group_names(session, ring, admin.school_id)
@@ -237,10 +241,10 @@ async def _open_grant(
     request: Request, session: SessionDep, grant_id: str
 ) -> tuple[AdminSession, GrantView] | Response:
     """The signed-in admin's session and one of their school's grants, or the page to answer instead."""
-    try:
-        record, admin = await signed_in(request, session, Stage.FULL)
-    except SessionInvalid:
-        return see_other(with_next("/login", return_path(request.url.path)))
+    opened = await signed_in_or_sign_in(request, session)
+    if isinstance(opened, Response):
+        return opened
+    record, admin = opened
     parsed = _grant_id(grant_id)
     if parsed is None:
         return _not_found(request)

@@ -15,8 +15,12 @@ from typing import Final
 
 from fastapi import APIRouter, Request, Response
 
-from gateway.accounts.errors import SessionInvalid
-from gateway.accounts.page_session import return_path, see_other, session_form, signed_in, with_next
+from gateway.accounts.page_session import (
+    see_other,
+    session_form,
+    signed_in,
+    signed_in_or_sign_in,
+)
 from gateway.accounts.sessions import Stage
 from gateway.audit import events
 from gateway.db.base import utcnow
@@ -80,10 +84,10 @@ async def _page(
 
 @router.get(PATH)
 async def settings_page(request: Request, session: SessionDep, notice: str | None = None) -> Response:
-    try:
-        record, admin = await signed_in(request, session, Stage.FULL)
-    except SessionInvalid:
-        return see_other(with_next("/login", return_path(request.url.path)))
+    opened = await signed_in_or_sign_in(request, session)
+    if isinstance(opened, Response):
+        return opened
+    record, admin = opened
     current = await settings_of(session, admin.school_id)
     return await _page(
         request, session, record.csrf_token, admin.school_id, current, notice=NOTICES.get(notice or "")

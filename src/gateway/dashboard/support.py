@@ -14,8 +14,12 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Form, Request, Response
 
-from gateway.accounts.errors import SessionInvalid
-from gateway.accounts.page_session import require_session_csrf, return_path, see_other, signed_in, with_next
+from gateway.accounts.page_session import (
+    require_session_csrf,
+    see_other,
+    signed_in,
+    signed_in_or_sign_in,
+)
 from gateway.accounts.sessions import Stage
 from gateway.audit import events
 from gateway.db.base import utcnow
@@ -64,10 +68,10 @@ def _not_found(request: Request) -> Response:
 async def support_page(
     request: Request, session: SessionDep, notice: str | None = None, problem: str | None = None
 ) -> Response:
-    try:
-        record, admin = await signed_in(request, session, Stage.FULL)
-    except SessionInvalid:
-        return see_other(with_next("/login", return_path(request.url.path)))
+    opened = await signed_in_or_sign_in(request, session)
+    if isinstance(opened, Response):
+        return opened
+    record, admin = opened
     now = utcnow()
     rows = await requests.requests_of(session, admin.school_id)
     return render(
