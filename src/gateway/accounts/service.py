@@ -133,6 +133,16 @@ async def active_admins(session: AsyncSession, school: School) -> list[Admin]:
     )
 
 
+async def mail_active_admins(
+    session: AsyncSession, school: School, *, subject: str, body: str, leaving_out: uuid.UUID | None = None
+) -> int:
+    """Queue the same mail to each of the school's active admins (but `leaving_out`); how many."""
+    admins = [admin for admin in await active_admins(session, school) if admin.id != leaving_out]
+    for admin in admins:
+        await enqueue(session, to=admin.email, subject=subject, body=body)
+    return len(admins)
+
+
 async def find_admin(session: AsyncSession, email: str) -> Admin:
     address = lookup_email(email)
     admin = await session.scalar(select(Admin).where(Admin.email == address)) if address else None

@@ -18,9 +18,8 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.accounts.models import Admin
-from gateway.accounts.service import active_admins
+from gateway.accounts.service import mail_active_admins
 from gateway.apps.models import App
-from gateway.email.outbox import enqueue
 from gateway.schools.models import School
 from gateway.schools.settings import settings_of
 from gateway.scopes import CATALOGUE
@@ -33,7 +32,6 @@ async def announce_more_access(
     titles = [CATALOGUE[name].title for name in sorted(asked) if name in CATALOGUE]
     if not titles or not (await settings_of(session, school.id)).email_on_more_access:
         return 0
-    others = [admin for admin in await active_admins(session, school) if admin.id != opener.id]
     body = (
         f"{app.name} asks to see more of {school.name}'s data than it can now:\n\n"
         + "".join(f"- {title}\n" for title in titles)
@@ -41,11 +39,10 @@ async def announce_more_access(
         "any admin can narrow or revoke the app's access at any time on the dashboard.\n\n"
         "Your school asked to be told of such requests; an admin can turn this off in the school settings.\n"
     )
-    for admin in others:
-        await enqueue(
-            session,
-            to=admin.email,
-            subject=f"{app.name} asks for more access to {school.name}'s data",
-            body=body,
-        )
-    return len(others)
+    return await mail_active_admins(
+        session,
+        school,
+        subject=f"{app.name} asks for more access to {school.name}'s data",
+        body=body,
+        leaving_out=opener.id,
+    )

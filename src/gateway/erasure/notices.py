@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.accounts.service import active_admins
-from gateway.email.outbox import enqueue
+from gateway.accounts.service import mail_active_admins
 from gateway.erasure.models import SchoolDeletion
 from gateway.schools.models import School
 
@@ -42,20 +41,14 @@ async def announce_deletion(
             "set up.\n\n"
             f"See {issuer}/dashboard/deletion\n"
         )
-    admins = await active_admins(session, school)
-    for admin in admins:
-        await enqueue(session, to=admin.email, subject=subject, body=body)
-    return len(admins)
+    return await mail_active_admins(session, school, subject=subject, body=body)
 
 
 async def announce_cancellation(session: AsyncSession, school: School, *, issuer: str) -> int:
-    admins = await active_admins(session, school)
-    for admin in admins:
-        await enqueue(
-            session,
-            to=admin.email,
-            subject=f"{school.name}'s data will not be deleted",
-            body=f"The request to delete {school.name}'s data was cancelled; nothing will be deleted.\n\n"
-            f"See {issuer}/dashboard/deletion\n",
-        )
-    return len(admins)
+    return await mail_active_admins(
+        session,
+        school,
+        subject=f"{school.name}'s data will not be deleted",
+        body=f"The request to delete {school.name}'s data was cancelled; nothing will be deleted.\n\n"
+        f"See {issuer}/dashboard/deletion\n",
+    )

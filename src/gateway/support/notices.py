@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.accounts.service import active_admins, list_admins
+from gateway.accounts.service import list_admins, mail_active_admins
 from gateway.email.outbox import enqueue
 from gateway.schools.models import School
 from gateway.support.models import SupportRequest
@@ -25,12 +25,9 @@ async def announce_request(session: AsyncSession, school: School, row: SupportRe
         "unless an admin allows it. To allow it (you need an authenticator app), shorten it or decline it: "
         f"{issuer}/dashboard/support\n\nEvery read is recorded in your school's authorisation log."
     )
-    admins = await active_admins(session, school)
-    for admin in admins:
-        await enqueue(
-            session, to=admin.email, subject=f"Support access to {school.name}'s data requested", body=body
-        )
-    return len(admins)
+    return await mail_active_admins(
+        session, school, subject=f"Support access to {school.name}'s data requested", body=body
+    )
 
 
 async def announce_break_glass(
