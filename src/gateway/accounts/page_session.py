@@ -11,7 +11,7 @@ import re
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -58,6 +58,9 @@ async def throttle(request: Request) -> Throttle:
     value: Throttle = request.app.state.throttle
     return value
 
+
+FormField = Annotated[str, Form(max_length=512)]
+"""A signed-in page's form field (a CSRF token, a password): longer is a 422 before any work."""
 
 HashingDep = Annotated[PasswordHashing, Depends(hashing)]
 ThrottleDep = Annotated[Throttle, Depends(throttle)]

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Request, Response
 from sqlalchemy import select
 
 from gateway.accounts.page_session import (
+    FormField,
     HashingDep,
     IssuerDep,
     ThrottleDep,
@@ -53,7 +54,6 @@ RULES: Final = {
     "inactive": "A year without activity: deletion of all the school's data",
     "former_pupil": "Former pupils erased on their 25th birthday",
 }
-Field = Annotated[str, Form(max_length=512)]
 Code = Annotated[str, Form(max_length=40)]
 
 
@@ -98,8 +98,8 @@ async def ask(
     hashing: HashingDep,
     limiter: ThrottleDep,
     iss: IssuerDep,
-    csrf_token: Field,
-    password: Field = "",
+    csrf_token: FormField,
+    password: FormField = "",
     code: Code = "",
 ) -> Response:
     record, admin = await signed_in(request, session, Stage.FULL)
@@ -115,7 +115,7 @@ async def ask(
 
 
 @router.post(f"{PATH}/cancel")
-async def cancel(request: Request, session: SessionDep, iss: IssuerDep, csrf_token: Field) -> Response:
+async def cancel(request: Request, session: SessionDep, iss: IssuerDep, csrf_token: FormField) -> Response:
     record, admin = await signed_in(request, session, Stage.FULL)
     require_session_csrf(record, csrf_token)
     school = await session.get(School, admin.school_id)

@@ -15,6 +15,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Form, Request, Response
 
 from gateway.accounts.page_session import (
+    FormField,
     require_session_csrf,
     see_other,
     signed_in,
@@ -45,7 +46,6 @@ PROBLEMS: Final = {
     "not_live": "That approval is not live any more.",
     "hours": "Choose a number of hours from the list.",
 }
-Field = Annotated[str, Form(max_length=512)]
 Hours = Annotated[str, Form(max_length=8)]
 
 
@@ -91,7 +91,12 @@ async def support_page(
 
 @router.post(PATH + "/{request_id}/{action}")
 async def answer(
-    request: Request, request_id: str, action: str, session: SessionDep, csrf_token: Field, hours: Hours = ""
+    request: Request,
+    request_id: str,
+    action: str,
+    session: SessionDep,
+    csrf_token: FormField,
+    hours: Hours = "",
 ) -> Response:
     record, admin = await signed_in(request, session, Stage.FULL)
     require_session_csrf(record, csrf_token)
