@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import httpx
 from playwright.async_api import Page
 
-from tests.support.demo import CALLBACK, answer_callbacks, callback_query, demo
+from tests.support.demo import CALLBACK, answer_callbacks, callback_query, demo, sign_in_on_page
 from tests.support.pkce import Pkce
 from tests.support.screenshots import shot
 from tests.support.server import RunningServer
@@ -107,9 +107,7 @@ async def test_dashboard_narrow_and_revoke_in_chromium(
     url, verifier = authorize(live_server, data, f"{data['app']['required_scopes']} {OPTIONAL}")
     await page.goto(url)
     await page.wait_for_url("**/login?next=/consent/*")
-    await page.get_by_label("Email address").fill(data["admin"]["email"])
-    await page.get_by_label("Password").fill(data["admin"]["password"])
-    await page.get_by_role("button", name="Sign in").click()
+    await sign_in_on_page(page, data)
     await page.wait_for_url("**/consent/*")
     await page.get_by_label("Pupils: date of birth and gender").check()
     await page.get_by_label("Attendance: yearly totals").check()

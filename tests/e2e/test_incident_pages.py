@@ -18,7 +18,7 @@ from playwright.async_api import Page
 
 from gateway.db.base import utcnow
 from tests.support.cli import gateway
-from tests.support.demo import demo
+from tests.support.demo import demo, sign_in_on_page
 from tests.support.screenshots import shot
 from tests.support.server import RunningServer
 
@@ -31,9 +31,7 @@ async def test_settings_then_an_incident_notice_in_chromium(
 ) -> None:
     data = demo(e2e_env, live_server, tmp_path, seed=SEED)
     await page.goto(f"{live_server.base_url}/login")
-    await page.get_by_label("Email address").fill(data["admin"]["email"])
-    await page.get_by_label("Password").fill(data["admin"]["password"])
-    await page.get_by_role("button", name="Sign in").click()
+    await sign_in_on_page(page, data)
     await page.wait_for_url("**/dashboard")
 
     await page.get_by_role("navigation", name="Main").get_by_role("link", name="Account", exact=True).click()

@@ -18,7 +18,7 @@ import httpx
 from playwright.async_api import Page
 
 from tests.e2e.test_dashboard import access_token, authorize
-from tests.support.demo import CALLBACK, answer_callbacks, callback_query, demo
+from tests.support.demo import CALLBACK, answer_callbacks, callback_query, demo, sign_in_on_page
 from tests.support.screenshots import shot
 from tests.support.server import RunningServer
 
@@ -53,9 +53,7 @@ async def test_school_admin_pages_in_chromium(
     await shot(page, "home.png")
     await page.get_by_role("link", name="Sign in").click()
     await page.wait_for_url("**/login")
-    await page.get_by_label("Email address").fill(data["admin"]["email"])
-    await page.get_by_label("Password").fill(data["admin"]["password"])
-    await page.get_by_role("button", name="Sign in").click()
+    await sign_in_on_page(page, data)
     await page.wait_for_url("**/dashboard")  # no `next`: Connected apps
 
     for link in ("Authorisation log", "Data accessed", "Pupils", "Account", "Connected apps"):

@@ -25,7 +25,7 @@ from gateway.settings import Settings
 from tests.support.accounts import Account
 from tests.support.cli import gateway
 from tests.support.consent_flow import enrol_totp
-from tests.support.demo import demo
+from tests.support.demo import demo, sign_in_on_page
 from tests.support.screenshots import shot
 from tests.support.server import RunningServer
 
@@ -58,9 +58,7 @@ async def test_allow_then_withdraw_support_access_in_chromium(
     assert json.loads(asked.stdout)["state"] == "pending"
 
     await page.goto(f"{live_server.base_url}/login?next=/dashboard/support")
-    await page.get_by_label("Email address").fill(data["admin"]["email"])
-    await page.get_by_label("Password").fill(data["admin"]["password"])
-    await page.get_by_role("button", name="Sign in").click()
+    await sign_in_on_page(page, data)
     await page.wait_for_url("**/login/totp**")
     await page.get_by_label("Code").fill(totp.now())
     await page.get_by_role("button", name="Continue").click()

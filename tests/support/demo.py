@@ -42,3 +42,10 @@ async def answer_callbacks(page: Page) -> None:
 def callback_query(page: Page) -> dict[str, str]:
     assert page.url.startswith(CALLBACK + "?"), page.url
     return {name: values[0] for name, values in parse_qs(urlsplit(page.url).query).items()}
+
+
+async def sign_in_on_page(page: Page, data: dict[str, Any]) -> None:
+    """Fill and send the sign-in form the page shows with the demo admin's email and password."""
+    await page.get_by_label("Email address").fill(data["admin"]["email"])
+    await page.get_by_label("Password").fill(data["admin"]["password"])
+    await page.get_by_role("button", name="Sign in").click()
