@@ -39,17 +39,15 @@ class Inactivity:
 
 async def last_activity(session: AsyncSession, school: School) -> datetime:
     """The latest moment the school showed activity (see the module's docstring)."""
-    candidates = [
-        await session.scalar(
-            select(func.max(ConnectorKey.last_used_at)).where(ConnectorKey.school_id == school.id)
-        ),
-        await session.scalar(select(func.max(SyncRun.started_at)).where(SyncRun.school_id == school.id)),
-        await session.scalar(
-            select(func.max(DataAccess.occurred_at)).where(DataAccess.school_id == school.id)
-        ),
-        await session.scalar(select(func.max(Admin.last_login_at)).where(Admin.school_id == school.id)),
-    ]
-    return max([school.created_at, *(moment for moment in candidates if moment is not None)])
+    latest = (
+        select(func.max(ConnectorKey.last_used_at)).where(ConnectorKey.school_id == school.id),
+        select(func.max(SyncRun.started_at)).where(SyncRun.school_id == school.id),
+        select(func.max(DataAccess.occurred_at)).where(DataAccess.school_id == school.id),
+        select(func.max(Admin.last_login_at)).where(Admin.school_id == school.id),
+    )
+    candidates = (await session.execute(select(*(query.scalar_subquery() for query in latest)))).one()
+    moments: list[datetime] = [school.created_at, *(moment for moment in candidates if moment is not None)]
+    return max(moments)
 
 
 async def _purged_as_a_whole_since(session: AsyncSession, school_id: uuid.UUID, moment: datetime) -> bool:
