@@ -32,7 +32,6 @@ def upgrade() -> None:
         sa.Column("decided_at", gateway.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("decided_by", sa.String(length=80), nullable=True),
         sa.Column("approved", sa.Boolean(), nullable=True),
-        sa.Column("approved_at", gateway.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("expires_at", gateway.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("withdrawn_at", gateway.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("used_at", gateway.db.base.UTCDateTime(timezone=True), nullable=True),

@@ -1,6 +1,6 @@
 """Support requests: who (a named operator), why, what (resources) and for how long; the school's answer.
 
-A request is pending until an admin answers. Approved, it is live from `approved_at` until `expires_at`
+A request is pending until an admin answers. Approved, it is live from `decided_at` until `expires_at`
 (to the second; an admin may bring `expires_at` forward, or withdraw it, which sets both `withdrawn_at`
 and `expires_at` to the moment). `purpose` says what the approval allows: `read` (the approved resources
 through `gateway support read`), `add_admin` (one `gateway admin add` on a school with admins), `export`
@@ -34,7 +34,6 @@ class SupportRequest(Base):
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(80))  # `admin:<id>` or `api_key:<prefix>`
     approved: Mapped[bool | None]
-    approved_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
     used_at: Mapped[datetime | None]  # an `add_admin` or `export` approval is used once

@@ -168,7 +168,7 @@ async def _answer(
     details: dict[str, str] = {}
     if approved:
         expires_at = now + timedelta(hours=hours)
-        values |= {"approved_at": now, "expires_at": expires_at}
+        values["expires_at"] = expires_at
         details["expires_at"] = expires_at.isoformat()
     return await _transition(
         session,

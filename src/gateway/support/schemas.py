@@ -59,7 +59,7 @@ def request_out(row: SupportRequest, now: datetime) -> SupportRequestOut:
         requested_at=row.requested_at,
         decided_at=row.decided_at,
         decided_by=row.decided_by,
-        approved_at=row.approved_at,
+        approved_at=row.decided_at if row.approved else None,
         expires_at=row.expires_at,
         withdrawn_at=row.withdrawn_at,
     )
