@@ -49,6 +49,7 @@ from gateway.http.error_responses import install_error_handlers
 from gateway.http.rate_limits import limit_storage
 from gateway.http.request_context import RequestContextMiddleware
 from gateway.http.security_headers import SecurityHeadersMiddleware
+from gateway.http.shutdown import Shutdown
 from gateway.http.throttle import Throttle
 from gateway.incidents.service import most_urgent_hours_left
 from gateway.jobs.election import last_run
@@ -172,8 +173,11 @@ def create_app(
         if export_worker is not None:
             export_worker.start()
         try:
-            yield
+            # SIGTERM: readiness fails at once, serving goes on for the drain, then uvicorn shuts down.
+            with app.state.shutdown.draining_on_signals(asyncio.get_running_loop()):
+                yield
         finally:
+            app.state.shutdown.begin()
             background = [
                 worker
                 for worker in (mail_worker, app.state.job_runner, webhook_worker, export_worker)
@@ -207,6 +211,7 @@ def create_app(
         storage=limits,
     )
     app.state.job_runner = None
+    app.state.shutdown = Shutdown(settings.shutdown_drain_seconds)
     app.state.head_revision = head_revision()
     app.state.metrics = Metrics()
     if database is not None:

@@ -42,6 +42,7 @@ class BackgroundLoop:
             await asyncio.wait({self._task})
         if not self._task.cancelled() and (error := self._task.exception()) is not None:
             logger.error(f"{self.name} died", extra=log_fields(error=type(error).__name__))
+        logger.info(f"{self.name} stopped")
 
 
 async def wait_for_wake_or_stop(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:

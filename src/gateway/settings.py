@@ -76,6 +76,17 @@ class Settings(BaseSettings):
     workers: Annotated[int, Field(ge=1, le=64)] = Field(
         default=1, description="Worker processes for `gateway serve`."
     )
+    shutdown_drain_seconds: Annotated[float, Field(ge=0, le=300)] = Field(
+        default=5.0,
+        description="On SIGTERM, how long `gateway serve` keeps serving with `/readyz` answering 503 before "
+        "it stops accepting connections, in seconds (0 to 300): longer than the load balancer needs to see "
+        "the failed health checks. SIGINT (Ctrl+C) does not wait.",
+    )
+    shutdown_grace_seconds: Annotated[int, Field(ge=1, le=600)] = Field(
+        default=10,
+        description="After the drain, how long requests in flight may take to finish before they are "
+        "cancelled, in seconds (1 to 600). The background workers then stop (within 12 s).",
+    )
     max_body_bytes: Annotated[int, Field(ge=1024, le=64 * MIB)] = Field(
         default=MIB,
         description="Largest request body accepted, in bytes (1 KiB to 64 MiB); larger bodies get 413 "

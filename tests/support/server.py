@@ -33,7 +33,9 @@ def gateway_server(
 ) -> Iterator[RunningServer]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    full_env = {**os.environ, **env, "GATEWAY_ISSUER": base_url}
+    # No drain on the SIGTERM that ends it (nothing balances load in front of a test server), unless the
+    # test asks for one.
+    full_env = {"GATEWAY_SHUTDOWN_DRAIN_SECONDS": "0", **os.environ, **env, "GATEWAY_ISSUER": base_url}
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", str(workers)],
         env=full_env,

@@ -1,4 +1,8 @@
-"""`gateway serve`: uvicorn in front of the app, after checking the master key and the database."""
+"""`gateway serve`: uvicorn in front of the app, after checking the master key and the database.
+
+On SIGTERM each worker drains, then shuts down gracefully (`gateway.http.shutdown`): it exits within
+GATEWAY_SHUTDOWN_DRAIN_SECONDS + GATEWAY_SHUTDOWN_GRACE_SECONDS + the background workers' stop (at most 12 s).
+"""
 
 from __future__ import annotations
 
@@ -46,6 +50,8 @@ def serve_app(settings: Settings, host: str, port: int, workers: int) -> None:
         log_config=None,
         server_header=False,
         proxy_headers=False,
+        # After the drain (gateway.http.shutdown): how long requests in flight may take to finish.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

@@ -25,12 +25,14 @@ async def healthz() -> Status:
 
 @router.get(
     "/readyz",
-    summary="Readiness: the database is reachable and migrated to head",
+    summary="Readiness: not shutting down, and the database is reachable and migrated to head",
     response_model=Status,
     responses={503: {"description": "Not ready", "content": {"application/problem+json": {}}}},
 )
 async def readyz(request: Request) -> Status:
     state = request.app.state
+    if state.shutdown.draining:  # first, and without the database: a load balancer must see it at once
+        raise ServiceUnavailable("The server is shutting down.", headers={"retry-after": "5"})
     readiness = await check_readiness(
         state.database.engine, state.head_revision, state.settings.db_connect_timeout_seconds
     )

@@ -16,11 +16,11 @@ from typing import Final
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 from starlette.types import Scope
 
+from gateway.db.outage import database_unavailable
 from gateway.db.unstorable import UnstorableValue
 from gateway.errors import (
     InvalidInput,
@@ -135,16 +135,17 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 def unexpected_error(path: str, exc: Exception) -> JSONResponse:
     """The answer to an exception nothing else handled (logged here, without request data).
 
-    A connection the database dropped (a restart) is 503 with Retry-After: SQLAlchemy has already
-    renewed the pool, so the retry gets a fresh connection. Anything else is a 500 with the request id.
+    The database away (`db.outage`: a connection it dropped in a restart — SQLAlchemy has already renewed
+    the pool, so the retry gets a fresh connection —, a refused connect while it restarts, a pool checkout
+    that timed out) is 503 with Retry-After. Anything else is a 500 with the request id.
     """
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        log.warning("database connection lost; the pool is renewed")
+    if database_unavailable(exc):
+        log.warning("database unavailable", extra={"error": type(exc).__name__})
         return framework_error(
             path,
             status=503,
             title=ServiceUnavailable.title,
-            detail="The database connection was reset. Try again.",
+            detail="The database is unavailable or its connection was reset. Try again.",
             headers={"retry-after": "1"},
         )
     log.error("unhandled error", exc_info=exc)
