@@ -411,9 +411,10 @@ HAPROXY_FALL = 2
 HAPROXY_RISE = 2
 
 
-def haproxy_config(port: int, stats_port: int, backends: Sequence[int]) -> str:
+def haproxy_config(port: int, stats_port: int, backends: Sequence[int], *, redispatch: bool = True) -> str:
     """Round robin over `backends`, each checked on `/readyz` every 300 ms (down after 2 failures, up after
-    2 successes); a connection refused is retried on another server (`option redispatch`)."""
+    2 successes); with `redispatch`, a connection refused is retried on another server (otherwise on the
+    same one, which fails)."""
     servers = "\n".join(
         f"    server gw{index} 127.0.0.1:{backend} check" for index, backend in enumerate(backends, 1)
     )
@@ -426,7 +427,7 @@ defaults
     timeout client 30s
     timeout server 30s
     retries 3
-    option redispatch
+    {"option redispatch" if redispatch else "no option redispatch"}
 
 frontend gateway
     bind 127.0.0.1:{port}

@@ -1,10 +1,11 @@
 """Rolling restart behind HAProxy (issue 18, item 1): 0 failed requests while each gateway is restarted.
 
-Run: `.venv/bin/python -m bench.rolling_restart [--before 10] [--after 10] [--concurrency 16] [--drain 2]`
-from the repository root. Needs PostgreSQL (GATEWAY_TEST_POSTGRES_URL, default 127.0.0.1:5432 user
-postgres); installs Debian's haproxy if it is missing. Two `gateway serve` processes (one worker each) on a
-throwaway database, on two ports behind HAProxy (round robin, health checks on `/readyz` every 300 ms, down
-after 2 failures, up after 2 successes). The mixed load (`bench.mixed_load`) runs through HAProxy for
+Run: `.venv/bin/python -m bench.rolling_restart [--before 10] [--after 10] [--concurrency 16] [--drain S]
+[--no-redispatch]` from the repository root. Needs PostgreSQL (GATEWAY_TEST_POSTGRES_URL, default
+127.0.0.1:5432 user postgres); installs Debian's haproxy if it is missing. Two `gateway serve` processes
+(one worker each) on a throwaway database, on two ports behind HAProxy (round robin, health checks on
+`/readyz` every 300 ms, down after 2 failures, up after 2 successes; a refused connection is retried on the
+other server unless `--no-redispatch`). The mixed load (`bench.mixed_load`) runs through HAProxy for
 `--before` seconds; then each gateway in turn gets SIGTERM, is waited for (it drains for `--drain` seconds,
 lets its requests in flight finish and exits), is started again and waited for until HAProxy has it UP;
 then the load runs `--after` seconds more. Prints p50/p99 and failures before, during and after the
@@ -64,7 +65,7 @@ async def rolling_restart(args: argparse.Namespace, database_url: str, work: Pat
         for backend, process in zip(backends, processes, strict=True):
             await wait_until_ready(f"http://127.0.0.1:{backend}", process)
         config = work / "haproxy.cfg"
-        config.write_text(haproxy_config(port, stats_port, backends))
+        config.write_text(haproxy_config(port, stats_port, backends, redispatch=not args.no_redispatch))
         haproxy = start_haproxy(config, work / "haproxy.log")
         for name in ("gw1", "gw2"):
             await wait_for_haproxy(stats_port, name, "UP")
@@ -140,11 +141,17 @@ def main() -> None:
         default=2 * HAPROXY_FALL * HAPROXY_CHECK_INTERVAL_MS / 1000 + 0.8,
         help="GATEWAY_SHUTDOWN_DRAIN_SECONDS for the run: longer than HAProxy takes to mark a server down",
     )
+    parser.add_argument(
+        "--no-redispatch",
+        action="store_true",
+        help="HAProxy retries a refused connection on the same server only: shows what the drain alone does",
+    )
     args = parser.parse_args()
     print(
         f"# Rolling restart — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, two `gateway serve --workers 1` "
-        f"behind HAProxy, drain {args.drain:g} s\n"
+        f"behind HAProxy ({'no redispatch' if args.no_redispatch else 'option redispatch'}), "
+        f"drain {args.drain:g} s\n"
     )
     started = time.monotonic()
     with bench_database() as url, tempfile.TemporaryDirectory() as tmp:
