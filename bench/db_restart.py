@@ -16,20 +16,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
+import orjson
 from sqlalchemy.engine import make_url
 from tests.support.databases import postgres_admin_url
+from tests.support.server import free_port
 
-from bench.common import bench_database, serve
-from bench.mixed_load import RAISED_LIMITS, MixedLoad, Window, prepare, unavailable, window_table
+from bench.common import bench_database
+from bench.mixed_load import (
+    MixedLoad,
+    Window,
+    gateway_env,
+    prepare,
+    start_gateway,
+    stop_gateway,
+    unavailable,
+    wait_until_ready,
+    window_table,
+)
 
 RECOVERY_SECONDS = 5.0
 
@@ -69,13 +83,27 @@ async def wait_until_accepting(dsn: str, seconds: float = 120) -> None:
     sys.exit(f"PostgreSQL did not accept connections within {seconds} s of the restart")
 
 
-async def db_restart(args: argparse.Namespace, database_url: str) -> int:
+def ensure_started(command: list[str]) -> None:
+    """After a failed restart, start the cluster again (`… start`) if it is down: never leave it down."""
+    start = [*command[:-1], "start"]
+    subprocess.run(start, check=False, capture_output=True)
+
+
+async def db_restart(args: argparse.Namespace, database_url: str, work: Path) -> int:
     master_key = os.urandom(32)
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     command = restart_command()
-    with serve(database_url, base64.b64encode(master_key).decode(), args.workers) as server:
-        prepared = await prepare(database_url, master_key, server.base_url)
-        load = MixedLoad(server.base_url, prepared, concurrency=args.concurrency)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = gateway_env(database_url, master_key, base_url, work)
+    prepared = await prepare(database_url, master_key, base_url)
+    # The gateway's log goes to a file: a pipe nobody reads would fill with the outage's warnings and
+    # block the gateway.
+    log = work / "gateway.log"
+    process = start_gateway(port, env, workers=args.workers, log=log)
+    try:
+        await wait_until_ready(base_url, process)
+        load = MixedLoad(base_url, prepared, concurrency=args.concurrency)
         running = asyncio.create_task(load.run())
         await asyncio.sleep(args.before)
         restart_began = load.now()
@@ -85,15 +113,26 @@ async def db_restart(args: argparse.Namespace, database_url: str) -> int:
         output, _ = await restart.communicate()
         command_ended = load.now()
         if restart.returncode != 0:
+            ensure_started(command)
             load.stop()
             await running
-            sys.exit(f"{' '.join(command)} failed: {output.decode()}")
+            sys.exit(f"{' '.join(command)} failed (the cluster was started again): {output.decode()}")
         await wait_until_accepting(dsn)
         database_back = load.now()
         await asyncio.sleep(args.after)
         load.stop()
         await running
         ended = load.now()
+    finally:
+        await stop_gateway(process, seconds=30)
+    lines = [line for line in log.read_bytes().splitlines() if line.startswith(b"{")]
+    entries = [orjson.loads(line) for line in lines]
+    levels = Counter(str(entry.get("level")) for entry in entries)
+    logged = Counter(
+        f"{entry.get('level')} {entry.get('logger')}: {entry.get('message')} ({entry.get('error', '')})"
+        for entry in entries
+        if entry.get("level") in ("WARNING", "ERROR", "CRITICAL")
+    )
 
     samples = load.samples
     recovered = database_back + RECOVERY_SECONDS
@@ -120,6 +159,13 @@ async def db_restart(args: argparse.Namespace, database_url: str) -> int:
         f"\n`{' '.join(command)}` took {command_ended - restart_began:.2f} s; the database accepted "
         f"connections again {database_back - restart_began:.2f} s after it began."
     )
+    print(
+        "The gateway's log: "
+        + (", ".join(f"{count} {level}" for level, count in sorted(levels.items())) or "empty")
+        + " lines (each 503 logs a WARNING naming the error class; an unhandled error would be an ERROR)."
+    )
+    for message, count in logged.most_common():
+        print(f"- {message}: {count}")
     if last_not_normal is None:
         print("Every request that began after the database returned got its normal answer.")
     else:
@@ -153,15 +199,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    os.environ.update(RAISED_LIMITS)  # `serve` passes the environment on
     print(
         f"# Database restart — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, "
         f"PostgreSQL cluster {' '.join(cluster())}\n"
     )
     started = time.monotonic()
-    with bench_database() as url:
-        status = asyncio.run(db_restart(args, url))
+    with bench_database() as url, tempfile.TemporaryDirectory() as tmp:
+        status = asyncio.run(db_restart(args, url, Path(tmp)))
     print(f"\n({time.monotonic() - started:.0f} s in all)")
     sys.exit(status)
 
