@@ -8,11 +8,14 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.support.databases import postgres_admin_url, throwaway_postgres, wait_for_postgres
 from tests.support.server import RunningServer, gateway_server
@@ -98,6 +101,48 @@ def bench_database() -> Iterator[str]:
         loop.close()
 
 
+@dataclass(frozen=True)
+class Launched:
+    base_url: str
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def launch(
+    command: Sequence[str], *, env: Mapping[str, str], health: str, log: Path | None = None
+) -> Iterator[Launched]:
+    """Run a server `command` until the block ends (SIGTERM, then SIGKILL after 10 s); ready once `health`
+    answers 200. Its output goes to `log` (what a deployment's log collector would read) or nowhere."""
+    parts = urlsplit(health)
+    with ExitStack() as stack:
+        output = stack.enter_context(log.open("wb")) if log else subprocess.DEVNULL
+        process = subprocess.Popen(
+            list(command), env={**os.environ, **env}, stdout=output, stderr=output, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not _answers(health):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    tail = log.read_text()[-2000:] if log else ""
+                    sys.exit(f"{command[:4]} did not start (exit {process.returncode}): {tail}")
+                time.sleep(0.1)
+            yield Launched(f"{parts.scheme}://{parts.netloc}", process)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 @contextmanager
 def serve(database_url: str, master_key: str, workers: int) -> Iterator[RunningServer]:
     env = {
@@ -140,13 +185,18 @@ async def register_bench_app(
     return app, secret
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     """User + system CPU time of one process, from /proc (0 if it is gone)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):
         return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def server_processes(server_pid: int) -> list[int]:
+    """The server and its worker processes."""
+    return _processes(server_pid, "")[0]
 
 
 def _processes(server_pid: int, database: str) -> tuple[list[int], list[int]]:
@@ -162,7 +212,7 @@ def _processes(server_pid: int, database: str) -> tuple[list[int], list[int]]:
             continue
         if parent == server_pid:
             gateway.append(int(entry.name))
-        elif command.startswith(b"postgres:") and f" {database} ".encode() in command:
+        elif database and command.startswith(b"postgres:") and f" {database} ".encode() in command:
             backends.append(int(entry.name))
     return gateway, backends
 
@@ -176,7 +226,7 @@ class CpuMeter:
 
     def read(self) -> tuple[dict[int, float], dict[int, float]]:
         gateway, backends = _processes(self.server_pid, self.database)
-        return {pid: _cpu_seconds(pid) for pid in gateway}, {pid: _cpu_seconds(pid) for pid in backends}
+        return {pid: cpu_seconds(pid) for pid in gateway}, {pid: cpu_seconds(pid) for pid in backends}
 
     @staticmethod
     def spent(before: dict[int, float], after: dict[int, float]) -> float:

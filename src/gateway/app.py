@@ -247,12 +247,13 @@ def create_app(
     app.state.metrics.before_scrape(incident_clock)
 
     install_error_handlers(app)
-    # The hottest routes first: FastAPI matches routes in order.
+    # The hottest routes first: FastAPI tries routes in order, each at some cost (liveness probes are
+    # the most frequent request of all).
+    app.include_router(health_router)
     app.include_router(token_router)
     app.include_router(revoke_router)
     app.include_router(introspect_router)
     app.include_router(data_api_router)
-    app.include_router(health_router)
     app.include_router(connector_router)
     app.include_router(manage_router)
     app.include_router(developer_router)

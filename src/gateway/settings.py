@@ -98,7 +98,9 @@ class Settings(BaseSettings):
         "in bytes.",
     )
     db_pool_size: Annotated[int, Field(ge=1, le=100)] = Field(
-        default=10, description="PostgreSQL connections kept open per process."
+        default=10,
+        description="PostgreSQL connections per process, at most (kept open; requests beyond them wait "
+        "up to the connect timeout for one).",
     )
     db_connect_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
         default=5.0, description="How long to wait for the database when connecting, in seconds."

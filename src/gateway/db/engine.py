@@ -33,7 +33,11 @@ def _postgres_engine(url: str, settings: Settings) -> AsyncEngine:
         url,
         hide_parameters=True,
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        # No overflow: a connection opened past the pool's size is closed again when it is returned,
+        # so under steady load above `db_pool_size` concurrent requests every such request paid for a
+        # new connection (TLS attempt, authentication, a new backend process). Requests past the pool
+        # wait up to `pool_timeout` for one instead, and each process holds at most `db_pool_size`.
+        max_overflow=0,
         # No pre-ping: it costs three statements (BEGIN, a ping, ROLLBACK) on every checkout. When the
         # database restarts, the first statement on a stale connection fails; SQLAlchemy then invalidates
         # the whole pool and `errors` answers that one request 503 with Retry-After.

@@ -7,13 +7,19 @@ so this one raises an `HTTPException` that the error handlers render as RFC 9457
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.http.error_responses import framework_error
 
 TOO_LARGE_DETAIL = "The request body is larger than this endpoint accepts."
+
+
+def _content_length(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return str(value.decode("latin-1"))
+    return None
 
 
 class BodyTooLarge(HTTPException):
@@ -32,10 +38,12 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        limit = next(
-            (n for prefix, n in self.prefix_limits.items() if path.startswith(prefix)), self.max_bytes
-        )
-        declared = Headers(scope=scope).get("content-length")
+        limit = self.max_bytes
+        for prefix, prefix_limit in self.prefix_limits.items():
+            if path.startswith(prefix):
+                limit = prefix_limit
+                break
+        declared = _content_length(scope)
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             status, title = (413, "Content Too Large") if declared.isdigit() else (400, "Bad Request")
             detail = TOO_LARGE_DETAIL if status == 413 else "The Content-Length header is not a number."

@@ -7,6 +7,7 @@ serves every limiter of an app (`limit_storage`), so Redis is one connection poo
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from dataclasses import dataclass
@@ -19,7 +20,29 @@ from limits.storage import storage_from_string
 
 
 def limit_storage(redis_url: str | None) -> Storage:
-    return cast(Storage, storage_from_string(f"async+{redis_url}")) if redis_url else MemoryStorage()
+    return cast(Storage, storage_from_string(f"async+{redis_url}")) if redis_url else SweptMemoryStorage()
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """`limits`' in-memory storage, sweeping expired counters at most once a second.
+
+    The library starts a sweep of every key (one thread hop per moving-window key) whenever a counter
+    changes and no sweep is running: under load that is one sweep per request, whatever the number of
+    keys. Expired entries are ignored when read either way; the sweep only frees memory, so once a
+    second is plenty."""
+
+    SWEEP_EVERY = 1.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last_sweep = 0.0
+
+    async def _MemoryStorage__schedule_expiry(self) -> None:  # the library's (name-mangled) hook
+        now = time.monotonic()
+        if now - self._last_sweep < self.SWEEP_EVERY or (self.timer is not None and not self.timer.done()):
+            return
+        self._last_sweep = now
+        self.timer = asyncio.create_task(self._MemoryStorage__expire_events())  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,23 @@ from __future__ import annotations
 import logging
 import time
 
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.http.error_responses import unexpected_error
+from gateway.observability.logging import AccessLog
 from gateway.observability.metrics import UNMATCHED_ROUTE, Metrics
 from gateway.observability.request_id import REQUEST_ID_HEADER, bind_request_id, choose_request_id
 
-access_log = logging.getLogger("gateway.access")
+access_log = AccessLog()
 log = logging.getLogger(__name__)
+_HEADER = REQUEST_ID_HEADER.encode()
+
+
+def _incoming_id(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == _HEADER:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def route_template(scope: Scope) -> str:
@@ -35,7 +43,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = choose_request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
+        request_id = choose_request_id(_incoming_id(scope))
+        raw_id = request_id.encode()
         bind_request_id(request_id)
         started = time.perf_counter()
         status = 500
@@ -46,7 +55,10 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                message["headers"] = [
+                    *(header for header in message.get("headers", ()) if header[0] != _HEADER),
+                    (_HEADER, raw_id),
+                ]
             await send(message)
 
         try:
@@ -60,13 +72,5 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
             self.metrics.observe(scope["method"], route, status, elapsed)
-            access_log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
+            access_log.request(scope["method"], route, status, round(elapsed * 1000, 2), request_id)
             bind_request_id(None)

@@ -6,14 +6,14 @@ The only place record plaintext is recovered; callers decide what of it leaves t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.keys.envelope import open_sealed, record_context
+from gateway.keys.envelope import opener, record_context
 from gateway.keys.keyring import Keyring
 from gateway.mis.models import MisRecordRow
 
@@ -35,17 +35,17 @@ async def open_rows(
     session: AsyncSession, keyring: Keyring, school_id: uuid.UUID, resource: str, rows: Sequence[SealedRow]
 ) -> list[dict[str, Any]]:
     """Each live row's fields, in order; `KeyShredded` if a key is gone, `DecryptionFailed` if tampered."""
-    keys: dict[uuid.UUID, bytes] = {}
+    openers: dict[uuid.UUID, Callable[[bytes, bytes], bytes]] = {}
     school = str(school_id)
     opened: list[dict[str, Any]] = []
     for row in rows:
         if row.key_id is None or row.sealed is None:
             raise ValueError("a tombstone has no content")
-        key = keys.get(row.key_id)
-        if key is None:
-            key = keys[row.key_id] = await keyring.key(session, school_id, row.key_id)
+        open_sealed = openers.get(row.key_id)
+        if open_sealed is None:
+            open_sealed = openers[row.key_id] = opener(await keyring.key(session, school_id, row.key_id))
         context = record_context(school, resource, row.record_id, str(row.key_id))
-        opened.append(orjson.loads(open_sealed(key, row.sealed, context)))
+        opened.append(orjson.loads(open_sealed(row.sealed, context)))
     return opened
 
 
