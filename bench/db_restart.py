@@ -37,6 +37,7 @@ from bench.mixed_load import (
     MixedLoad,
     Window,
     gateway_env,
+    kind_table,
     prepare,
     start_gateway,
     stop_gateway,
@@ -155,6 +156,8 @@ async def db_restart(args: argparse.Namespace, database_url: str, work: Path) ->
         f"{len(samples):,} requests, {args.concurrency} clients, `gateway serve --workers {args.workers}`\n"
     )
     print(window_table(windows, samples))
+    print()
+    print(kind_table(samples))
     print(
         f"\n`{' '.join(command)}` took {command_ended - restart_began:.2f} s; the database accepted "
         f"connections again {database_back - restart_began:.2f} s after it began."

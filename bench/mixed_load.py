@@ -2,11 +2,11 @@
 `bench.soak`.
 
 - `prepare`: in a throwaway database, the proxy bench's synthetic school with a school access token
-  (`bench.proxy.prepare`), and a confidential app of its own for token requests, introspections and
-  authorization requests.
+  (`bench.proxy.prepare`), a confidential app of its own for token requests, introspections and
+  authorization requests, and sessions of a signed-in admin of the school for the consent page.
 - `MixedLoad`: httpx clients sending, in turn, a `client_credentials` token request, an introspection of the
   latest token, a data API page with the school token, and an authorization request followed by the
-  consent page it leads to (a visitor not signed in: 302 to `/consent/…`, then 303 to `/login`). Every
+  consent page it leads to, as the school's signed-in admin sees it (302 to `/consent/…`, then 200). Every
   request is recorded (start, kind, status, latency, the reason of a failure); optionally paced to a rate.
 - Figures: p50/p99 and failures by window, as a markdown table; RSS of processes; PostgreSQL connections
   and row counts.
@@ -38,8 +38,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bench import proxy
 from bench.common import register_bench_app
+from gateway.accounts.service import create_admin
+from gateway.accounts.sessions import COOKIE_NAME, Stage, open_session
 from gateway.db.engine import create_engine
 from gateway.keys.keyring import Keyring
+from gateway.schools.models import School
 from gateway.settings import Settings
 
 REDIRECT_URI = "https://bench.example.com/callback"  # bench.common.register_bench_app's
@@ -53,7 +56,7 @@ RAISED_LIMITS = {
     "GATEWAY_AUTHORIZE_ADDRESS_RATE_LIMIT": "100000000/minute",
     "GATEWAY_AUTHORIZE_CLIENT_RATE_LIMIT": "100000000/minute",
 }
-EXPECTED = {"token": 200, "introspect": 200, "data": 200, "authorize": 302, "consent": 303}
+EXPECTED = {"token": 200, "introspect": 200, "data": 200, "authorize": 302, "consent": 200}
 KINDS = ("token", "introspect", "data", "authorize")  # "authorize" is followed by "consent"
 TIMEOUT_SECONDS = 10.0
 # Rows the purge deletes once expired (gateway.jobs.purge).
@@ -65,6 +68,7 @@ class Prepared:
     client_id: str
     client_secret: str
     school_token: str
+    admin_sessions: tuple[str, ...]  # session cookies of the school's admin, one per client at most
 
     @property
     def basic(self) -> str:
@@ -86,9 +90,10 @@ class Prepared:
         return f"/oauth/authorize?{urlencode(query)}"
 
 
-async def prepare(database_url: str, master_key: bytes, issuer: str) -> Prepared:
-    """The proxy bench's school (STUDENTS pupils) and school token, and an app of our own."""
-    school = await proxy.prepare(database_url, master_key, issuer, STUDENTS)
+async def prepare(database_url: str, master_key: bytes, issuer: str, *, admin_sessions: int = 64) -> Prepared:
+    """The proxy bench's school (STUDENTS pupils) and school token, an app of our own, and the school's
+    admin signed in `admin_sessions` times (sessions opened directly, as a finished login leaves them)."""
+    reader = await proxy.prepare(database_url, master_key, issuer, STUDENTS)
     engine = create_engine(Settings(database_url=database_url))
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
@@ -100,7 +105,12 @@ async def prepare(database_url: str, master_key: bytes, issuer: str) -> Prepared
                 required_scopes=SCOPES,
                 developer_email="stays-up@bench-apps.example.org",
             )
-        return Prepared(app.client_id, secret, school.token)
+            school = (await session.scalars(select(School))).one()  # proxy.prepare's, the only one
+            admin, _setup_link = await create_admin(
+                session, school, "head@stays-up.example.org", issuer=issuer
+            )
+            opened = [await open_session(session, admin, Stage.FULL) for _ in range(admin_sessions)]
+        return Prepared(app.client_id, secret, reader.token, tuple(each.token for each in opened))
     finally:
         await engine.dispose()
 
@@ -151,6 +161,8 @@ class MixedLoad:
 
     async def _client(self, index: int) -> None:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        sessions = self.prepared.admin_sessions
+        admin = {"cookie": f"{COOKIE_NAME}={sessions[index % len(sessions)]}"}
         async with httpx.AsyncClient(
             base_url=self.base_url, timeout=TIMEOUT_SECONDS, limits=limits
         ) as client:
@@ -164,7 +176,7 @@ class MixedLoad:
                 if kind == "authorize":
                     location = await self._send(client, "authorize", "GET", self.prepared.authorize_path())
                     if location is not None and location.startswith("/consent/"):
-                        await self._send(client, "consent", "GET", location)
+                        await self._send(client, "consent", "GET", location, headers=admin)
                 else:
                     await self._one(client, kind)
 
@@ -279,6 +291,20 @@ def window_table(windows: Sequence[Window], samples: Sequence[Sample]) -> str:
             f"| {sum(1 for sample in failed if unavailable(sample))} | {percentile(latencies, 0.5):.1f} "
             f"| {percentile(latencies, 0.99):.1f} | {max(latencies, default=float('nan')):.0f} "
             f"| {reasons(inside)} |"
+        )
+    return "\n".join(lines)
+
+
+def kind_table(samples: Sequence[Sample]) -> str:
+    """Per kind of request: how many, p50 and p99 latency, not as expected."""
+    lines = ["| request | count | p50 ms | p99 ms | not as expected |", "|---|---:|---:|---:|---:|"]
+    for kind in EXPECTED:
+        of_kind = [sample for sample in samples if sample.kind == kind]
+        latencies = [sample.latency_ms for sample in of_kind]
+        failed = sum(1 for sample in of_kind if sample.reason)
+        lines.append(
+            f"| {kind} | {len(of_kind):,} | {percentile(latencies, 0.5):.1f} "
+            f"| {percentile(latencies, 0.99):.1f} | {failed} |"
         )
     return "\n".join(lines)
 

@@ -35,6 +35,7 @@ from bench.mixed_load import (
     Window,
     gateway_env,
     haproxy_config,
+    kind_table,
     prepare,
     rss_mib,
     start_gateway,
@@ -117,6 +118,8 @@ async def rolling_restart(args: argparse.Namespace, database_url: str, work: Pat
     failed = sum(1 for sample in samples if sample.reason)
     print(f"{len(samples):,} requests, {failed} failed, {args.concurrency} clients through HAProxy\n")
     print(window_table(windows, samples))
+    print()
+    print(kind_table(samples))
     print("\n| process | SIGTERM at (s) | HAProxy DOWN after (s) | exited after (s) | new one UP after (s) |")
     print("|---|---:|---:|---:|---:|")
     for name, marked_at, down_after, exit_seconds, up_after in steps:

@@ -43,6 +43,7 @@ from bench.mixed_load import (
     Window,
     database_figures,
     gateway_env,
+    kind_table,
     percentile,
     prepare,
     rss_mib,
@@ -172,6 +173,8 @@ async def soak(args: argparse.Namespace, database_url: str, work: Path) -> int:
     )
     print(f"{len(samples):,} requests, {failed} failed\n")
     print(window_table(windows, samples))
+    print()
+    print(kind_table(samples))
     p99_first = percentile([s.latency_ms for s in first.of(samples)], 0.99)
     p99_last = percentile([s.latency_ms for s in last.of(samples)], 0.99)
 
