@@ -26,7 +26,7 @@ from tests.support.consent_flow import make_party
 from tests.support.databases import migrated_database
 from tests.support.server import gateway_server
 
-DRAIN_SECONDS = 1.5
+DRAIN_SECONDS = 2.5
 GRACE_SECONDS = 5
 WORKERS_STOP_SECONDS = 12  # the slowest background worker's own grace (gateway.webhooks.worker)
 BODY = b"grant_type=client_credentials"
