@@ -439,8 +439,9 @@ HAPROXY_RISE = 2
 
 def haproxy_config(port: int, stats_port: int, backends: Sequence[int], *, redispatch: bool = True) -> str:
     """Round robin over `backends`, each checked on `/readyz` every 300 ms (down after 2 failures, up after
-    2 successes); with `redispatch`, a connection refused is retried on another server (otherwise on the
-    same one, which fails)."""
+    2 successes; a check may take 2 s: without `timeout check` the interval is the timeout, and a busy
+    machine's slow answer would count as a failure); with `redispatch`, a connection refused is retried on
+    another server (otherwise on the same one, which fails)."""
     servers = "\n".join(
         f"    server gw{index} 127.0.0.1:{backend} check" for index, backend in enumerate(backends, 1)
     )
@@ -452,6 +453,7 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
+    timeout check 2s
     retries 3
     {"option redispatch" if redispatch else "no option redispatch"}
 

@@ -128,6 +128,15 @@ async def rolling_restart(args: argparse.Namespace, database_url: str, work: Pat
     print("|---|---:|---:|")
     for label, start, end in memory:
         print(f"| {label} | {start:.0f} | {end:.0f} |")
+    changes = [
+        line.split("]", 1)[-1].strip()
+        for line in (work / "haproxy.log").read_text(errors="replace").splitlines()
+        if " is DOWN" in line or " is UP" in line
+    ]
+    expected = "each restart: DOWN then UP; both DOWN at the end"
+    print(f"\nHAProxy's server state changes ({len(changes)}; {expected}):")
+    for change in changes:
+        print(f"- {change[:160]}")
     goal = failed == 0
     print(f"\nGoal: 0 failed requests — {'met' if goal else 'MISSED'}.")
     return 0 if goal else 1
