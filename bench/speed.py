@@ -72,6 +72,7 @@ from gateway.mis.synthetic import generate_school
 from gateway.schools.models import School
 from gateway.settings import Settings
 
+ROWS = ("healthz", "token", "introspect", "data")
 SCOPES = "school groups students.basic students.demographics students.identifiers"
 REDIRECT_URI = "https://bench.example.com/callback"
 RAISED_LIMITS = {
@@ -300,6 +301,9 @@ def main() -> None:
     parser.add_argument("--scaling", action="store_true")
     parser.add_argument("--population", type=int, default=0)
     parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument(
+        "--only", nargs="+", choices=ROWS, default=ROWS, help="measure only these gateway rows (default all)"
+    )
     args = parser.parse_args()
     master_key = os.urandom(32)
     sizes = [1000, 200, 2000] if args.scaling else [1000]
@@ -345,15 +349,17 @@ def main() -> None:
             def profile(name: str) -> Path | None:
                 return args.profile / name if args.profile else None
 
-            measure.row(Row("gateway `/healthz`", f"{base}/healthz"), profile=profile("healthz"))
-            measure.row(
-                Row("`client_credentials` token", f"{base}/oauth/token", token_lua), profile=profile("token")
+            token_row = Row("`client_credentials` token", f"{base}/oauth/token", token_lua)
+            introspect_row = Row(
+                "introspection (live school token)", f"{base}/oauth/introspect", introspect_lua
             )
-            measure.row(
-                Row("introspection (live school token)", f"{base}/oauth/introspect", introspect_lua),
-                profile=profile("introspect"),
-            )
-            data_rows: list[tuple[str, int, int]] = [("students", 1000, 100)]
+            if "healthz" in args.only:
+                measure.row(Row("gateway `/healthz`", f"{base}/healthz"), profile=profile("healthz"))
+            if "token" in args.only:
+                measure.row(token_row, profile=profile("token"))
+            if "introspect" in args.only:
+                measure.row(introspect_row, profile=profile("introspect"))
+            data_rows: list[tuple[str, int, int]] = [("students", 1000, 100)] if "data" in args.only else []
             if args.scaling:
                 data_rows += [("students", 1000, limit) for limit in (10, 500, 1500)]
                 data_rows += [("students", size, 100) for size in (200, 2000)]
@@ -377,10 +383,8 @@ def main() -> None:
                 added = asyncio.run(populate(url, prepared.schools[1000].school_id, args.population))
                 print(f"\nAdded {added}; again:\n")
                 print(HEADER)
-                measure.row(Row("`client_credentials` token", f"{base}/oauth/token", token_lua))
-                measure.row(
-                    Row("introspection (live school token)", f"{base}/oauth/introspect", introspect_lua)
-                )
+                measure.row(token_row)
+                measure.row(introspect_row)
                 print()
                 print(asyncio.run(query_plans(url, prepared.client_id, tokens[1000]["access_token"])))
 

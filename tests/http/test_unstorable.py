@@ -41,6 +41,9 @@ HOSTILE = ["%00", "a%00b", "%ED%A0%80", "x%FF"]
         {"v": INT64_MAX + 1},
         {"v": INT64_MIN - 1},
         {"v": ["fine", "\x00"]},
+        {"v": ["fine", "\udc00", "also fine"]},  # a list of text is searched joined
+        {"v": ["text", INT64_MAX + 1]},  # a mixed list is checked item by item
+        {"v": ("a", ["b", "\x00"])},
         [{"v": "fine"}, {"v": "bad\x00"}],  # executemany
         ("positional\x00",),
     ],
@@ -52,7 +55,14 @@ def test_unstorable_parameters_are_refused(parameters: object) -> None:
 
 @pytest.mark.parametrize(
     "parameters",
-    [None, {}, {"v": "école 😀 \t\n"}, {"v": INT64_MAX, "w": INT64_MIN, "b": True}, {"v": b"\x00bytes"}],
+    [
+        None,
+        {},
+        {"v": "école 😀 \t\n"},
+        {"v": INT64_MAX, "w": INT64_MIN, "b": True},
+        {"v": b"\x00bytes"},
+        {"v": ["stu-1", "stu-2", "😀"], "w": ["x", 1, None]},
+    ],
 )
 def test_storable_parameters_pass(parameters: object) -> None:
     check_parameters(parameters)  # type: ignore[arg-type]

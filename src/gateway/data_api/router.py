@@ -18,7 +18,7 @@ from gateway.data_api import changes, schemas, service
 from gateway.data_api.projection import RESOURCES, Resource
 from gateway.data_api.service import DEFAULT_LIMIT, MAX_LIMIT, Access, NotModified
 from gateway.db.base import utcnow
-from gateway.db.session import SessionDep
+from gateway.db.session import SessionDep, one_statement_writes
 from gateway.errors import problem_responses
 from gateway.http.api_limits import RateLimitedRoute
 from gateway.http.cursors import MAX_CURSOR_LENGTH
@@ -134,6 +134,7 @@ def _describe(resource: Resource) -> str:
 def _add_listing(resource: Resource) -> None:
     allowlist = query_allowlist("limit", "cursor", "updated_since")
 
+    @one_statement_writes  # reads, then the data-access record: one statement
     async def list_endpoint(
         token: SchoolTokenDep,
         _query: Annotated[None, Depends(allowlist)],
@@ -195,6 +196,7 @@ def _add_listing(resource: Resource) -> None:
 
 
 def _add_single(resource: Resource) -> None:
+    @one_statement_writes  # reads, then the data-access record: one statement
     async def read_endpoint(
         token: SchoolTokenDep,
         _query: Annotated[None, Depends(query_allowlist())],
@@ -261,6 +263,7 @@ async def _read(
         **problem_responses({**_COMMON, 404: "The school's MIS has not sent the school's details yet"}),
     },
 )
+@one_statement_writes  # reads, then the data-access record: one statement
 async def read_school(
     token: SchoolTokenDep,
     _query: Annotated[None, Depends(query_allowlist())],

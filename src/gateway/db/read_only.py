@@ -1,9 +1,9 @@
 """Sessions for back-channel requests that only read: `client_credentials` and introspection.
 
-On PostgreSQL, with the app's own engine, the connection runs in autocommit: each SELECT stands alone,
-with no BEGIN and COMMIT round trips (2 of the 6 a one-query request otherwise costs; the pool's
-pre-ping is the other 3). Elsewhere — SQLite, or a test's shared connection — it is an ordinary session
-that commits at the end, like `SessionDep`.
+On PostgreSQL, with the app's own engine, the connection runs in autocommit (`db.session.
+autocommit_session`): each SELECT stands alone, with no BEGIN and COMMIT round trips (2 of the 3 a
+one-query request would otherwise cost). Elsewhere — SQLite, or a test's shared connection — it is an
+ordinary session that commits at the end, like `SessionDep`.
 
 A read-only session is marked in `session.info`. Code that would have to write in one (creating the
 very first signing key) raises `NeedsWrite` instead, and the router runs the request again in a
@@ -18,7 +18,7 @@ from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.db.session import Database, transaction
+from gateway.db.session import Database, autocommit_session
 
 READ_ONLY: Final = "gateway.read_only"
 
@@ -34,12 +34,5 @@ def is_read_only(session: AsyncSession) -> bool:
 @asynccontextmanager
 async def read_only_session(database: Database) -> AsyncIterator[AsyncSession]:
     """A session for reading only; in autocommit on PostgreSQL (see the module's note)."""
-    bound_to_engine = database.sessionmaker.kw.get("bind") is database.engine
-    if database.engine.dialect.name != "postgresql" or not bound_to_engine:
-        async with transaction(database) as session:
-            yield session
-        return
-    async with database.engine.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        async with database.sessionmaker(bind=connection, info={READ_ONLY: True}) as session:
-            yield session
+    async with autocommit_session(database, {READ_ONLY: True}) as session:
+        yield session

@@ -41,7 +41,10 @@ def _storable(value: object) -> bool:
     if isinstance(value, int) and not isinstance(value, bool):
         return INT64_MIN <= value <= INT64_MAX
     if isinstance(value, list | tuple | set | frozenset):
-        return all(_storable(item) for item in value)
+        try:  # a list of text (record and pupil ids): one search over the joined text, at C speed
+            return _UNSTORABLE_TEXT.search("".join(value)) is None
+        except TypeError:  # not all text
+            return all(_storable(item) for item in value)
     return True
 
 

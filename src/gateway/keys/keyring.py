@@ -10,10 +10,12 @@ import secrets
 import uuid
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db.guarded import changed_rows
+from gateway.db.session import autocommits
 from gateway.keys.envelope import master_key_id, new_key, unwrap, wrap
 from gateway.keys.models import SchoolKey, ServerSecret, SigningKey
 from gateway.keys.signing import signing_key_purpose
@@ -94,19 +96,19 @@ class Keyring:
             return cached
         row = await session.get(ServerSecret, name)
         if row is None:
-            try:
-                async with session.begin_nested():
-                    session.add(
-                        ServerSecret(
-                            name=name,
-                            wrapped_value=wrap(
-                                self.master_key, secrets.token_bytes(32), _secret_purpose(name)
-                            ),
-                            master_key_id=self.master_key_id,
-                        )
-                    )
-            except IntegrityError:  # another process created it first: use theirs
-                pass
+            values = {
+                "name": name,
+                "wrapped_value": wrap(self.master_key, secrets.token_bytes(32), _secret_purpose(name)),
+                "master_key_id": self.master_key_id,
+            }
+            if autocommits(session):  # no savepoint outside a transaction: one statement (PostgreSQL)
+                await session.execute(postgresql.insert(ServerSecret).values(values).on_conflict_do_nothing())
+            else:
+                try:
+                    async with session.begin_nested():
+                        session.add(ServerSecret(**values))
+                except IntegrityError:  # another process created it first: use theirs
+                    pass
             row = await session.get(ServerSecret, name, populate_existing=True)
             assert row is not None
         value = unwrap(self.master_key, row.wrapped_value, _secret_purpose(name))
