@@ -70,3 +70,14 @@ async def test_nothing_is_installed_where_nobody_handles_sigterm() -> None:
             assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+async def test_sigint_during_the_drain_reaches_the_server_at_once() -> None:
+    shutdown = Shutdown(drain_seconds=30)
+    with server_handlers() as received, shutdown.draining_on_signals(asyncio.get_running_loop()):
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.sleep(0.05)
+        assert received == []
+        os.kill(os.getpid(), signal.SIGINT)
+        await asyncio.sleep(0.05)
+        assert received == [signal.SIGINT]

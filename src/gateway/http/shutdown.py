@@ -45,9 +45,18 @@ class Shutdown:
         return self._draining
 
     def begin(self) -> None:
-        if not self._draining:
-            self._draining = True
-            log.info("shutting down: readiness now fails", extra=log_fields(drain_seconds=self.drain_seconds))
+        if self._mark():
+            self._log_begin()
+
+    def _mark(self) -> bool:
+        """Set the flag (no I/O: safe in a signal handler); True if it was not set yet."""
+        if self._draining:
+            return False
+        self._draining = True
+        return True
+
+    def _log_begin(self) -> None:
+        log.info("shutting down: readiness now fails", extra=log_fields(drain_seconds=self.drain_seconds))
 
     @contextmanager
     def draining_on_signals(self, loop: asyncio.AbstractEventLoop) -> Iterator[None]:
@@ -71,14 +80,16 @@ class Shutdown:
                 signal.signal(sig, previous[sig])
 
     def _handler(self, loop: asyncio.AbstractEventLoop, sig: int, pass_on: Any) -> Handler:
+        # A signal handler interrupts the main thread anywhere, even inside a write to stderr: it only sets
+        # the flag and hands the rest (the log line, the timer) to the loop with `call_soon_threadsafe`.
         def on_signal(received: int, frame: FrameType | None) -> None:
+            if self._mark():
+                loop.call_soon_threadsafe(self._log_begin)
+            elif sig == signal.SIGTERM:
+                return  # already draining or shutting down
             if sig == signal.SIGTERM and self.drain_seconds > 0:
-                if not self._draining:
-                    self.begin()
-                    # From a signal handler only `call_soon_threadsafe` is safe; it arms the timer.
-                    loop.call_soon_threadsafe(loop.call_later, self.drain_seconds, pass_on, received, None)
-                return
-            self.begin()
-            pass_on(received, frame)
+                loop.call_soon_threadsafe(loop.call_later, self.drain_seconds, pass_on, received, None)
+            else:
+                pass_on(received, frame)
 
         return on_signal
