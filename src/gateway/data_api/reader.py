@@ -8,6 +8,7 @@ read another school's rows. The audience filter is applied in SQL where the clea
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Sequence
@@ -15,11 +16,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.consent.audience import Audience
-from gateway.data_api.audience_filter import visible_student_ids, visible_students
+from gateway.data_api.audience_filter import (
+    RANGE_START,
+    SCHOOL,
+    AudienceShape,
+    visible_student_ids,
+    visible_students,
+)
 from gateway.data_api.projection import Kind
 from gateway.keys.keyring import Keyring
 from gateway.mis.models import MisRecordRow
@@ -53,6 +60,39 @@ _COLUMNS = (
     MisRecordRow.updated_at,
     MisRecordRow.deleted_at,
 )
+
+
+def _staff_visible(range_start: Any) -> ColumnElement[bool]:
+    """Staff are listed unless they left before the range (a date, or its bound parameter)."""
+    return or_(MisRecordRow.end_date.is_(None), MisRecordRow.end_date >= range_start)
+
+
+@functools.cache
+def _page_statement(
+    kind: Kind, shape: AudienceShape, after: bool, updated_since: bool
+) -> Select[*tuple[Any, ...]]:
+    """`Reader.page`'s statement for one shape of request, with every value a bound parameter: built
+    (and its cache key computed) once, not per request. The same conditions as `Reader._audience_condition`
+    and `audience_filter`, which hold the rule."""
+    rows = MisRecordRow.__table__
+    statement = select(*_COLUMNS).where(
+        MisRecordRow.school_id == SCHOOL,
+        MisRecordRow.resource == bindparam("resource"),
+        MisRecordRow.deleted_at.is_(None),
+    )
+    if kind is Kind.STUDENTS:
+        statement = statement.where(shape.visible_students(rows))
+    elif kind is Kind.PER_STUDENT:
+        statement = statement.where(MisRecordRow.student_id.in_(shape.visible_student_ids()))
+    elif kind is Kind.STAFF:
+        statement = statement.where(
+            or_(MisRecordRow.end_date.is_(None), MisRecordRow.end_date >= RANGE_START)
+        )
+    if after:
+        statement = statement.where(MisRecordRow.record_id > bindparam("after"))
+    if updated_since:
+        statement = statement.where(MisRecordRow.updated_at >= bindparam("updated_since"))
+    return statement.order_by(MisRecordRow.record_id).limit(bindparam("limit"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +148,7 @@ class Reader:
         if kind is Kind.PER_STUDENT:
             return MisRecordRow.student_id.in_(visible_student_ids(self.school_id, audience, range_start))
         if kind is Kind.STAFF:
-            return or_(MisRecordRow.end_date.is_(None), MisRecordRow.end_date >= range_start)
+            return _staff_visible(range_start)
         return None
 
     async def page(
@@ -122,16 +162,19 @@ class Reader:
         limit: int,
         updated_since: datetime | None,
     ) -> list[Stored]:
-        """Up to `limit` visible live records after `after`, in record-id order (not for contacts)."""
-        statement = self._live(resource)
-        condition = self._audience_condition(kind, audience, range_start)
-        if condition is not None:
-            statement = statement.where(condition)
-        if after is not None:
-            statement = statement.where(MisRecordRow.record_id > after)
-        if updated_since is not None:
-            statement = statement.where(MisRecordRow.updated_at >= updated_since)
-        rows = await self.session.execute(statement.order_by(MisRecordRow.record_id).limit(limit))
+        """Up to `limit` visible live records after `after`, in record-id order (not for contacts).
+
+        The statement is built once per shape (`_page_statement`); this request's values are parameters."""
+        shape = AudienceShape.of(audience)
+        statement = _page_statement(kind, shape, after is not None, updated_since is not None)
+        parameters = {
+            **AudienceShape.parameters(self.school_id, audience, range_start),
+            "resource": resource,
+            "after": after,
+            "updated_since": updated_since,
+            "limit": limit,
+        }
+        rows = await self.session.execute(statement, parameters)
         return [Stored(*row) for row in rows]
 
     async def one(
