@@ -172,6 +172,9 @@ def create_app(
         )
         if export_worker is not None:
             export_worker.start()
+        # Serving (again): a lifespan that ended before, as an ASGI test client's does, left the app
+        # marked as shutting down.
+        app.state.shutdown = Shutdown(settings.shutdown_drain_seconds)
         try:
             # SIGTERM: readiness fails at once, serving goes on for the drain, then uvicorn shuts down.
             with app.state.shutdown.draining_on_signals(asyncio.get_running_loop()):

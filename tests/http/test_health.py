@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from gateway.app import create_app
@@ -128,3 +129,23 @@ async def test_metrics_use_route_templates_not_raw_paths(client: httpx.AsyncClie
     assert "Ada" not in body
     assert "gateway_http_request_duration_seconds_bucket" in body
     assert "gateway_db_pool_" in body or backend() == "sqlite"
+
+
+async def test_an_app_started_again_is_ready_again(app: FastAPI) -> None:
+    """The end of a lifespan marks the app as shutting down; the next start serves again (an ASGI test
+    client runs the lifespan once per use of the app)."""
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url=TEST_ISSUER) as client,
+    ):
+        assert (await client.get("/readyz")).status_code == 200
+    async with httpx.AsyncClient(transport=transport, base_url=TEST_ISSUER) as client:
+        ended = await client.get("/readyz")
+        assert ended.status_code == 503
+        assert ended.json()["detail"] == "The server is shutting down."
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url=TEST_ISSUER) as client,
+    ):
+        assert (await client.get("/readyz")).status_code == 200
