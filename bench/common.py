@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.support.databases import postgres_admin_url, throwaway_postgres, wait_for_postgres
-from tests.support.server import RunningServer, gateway_server
+from tests.support.server import free_port
 
 from gateway.apps import service as apps
 from gateway.apps.models import App, AuthMethod
@@ -144,14 +145,24 @@ def _answers(url: str) -> bool:
 
 
 @contextmanager
-def serve(database_url: str, master_key: str, workers: int) -> Iterator[RunningServer]:
-    env = {
-        "GATEWAY_ENVIRONMENT": "test",
+def serve(
+    database_url: str, master_key: str, workers: int, *, env: Mapping[str, str] | None = None
+) -> Iterator[Launched]:
+    """`gateway serve --workers N` as shipped (default settings, INFO logging, here to a file a deployment's
+    log collector would read), with `env` added (a bench raises a rate limit, never turns a check off)."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    settings = {
         "GATEWAY_DATABASE_URL": database_url,
         "GATEWAY_MASTER_KEY": master_key,
-        "GATEWAY_LOG_LEVEL": "WARNING",
+        "GATEWAY_ISSUER": base_url,
+        **(env or {}),
     }
-    with gateway_server(env, workers=workers) as server:
+    command = [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", str(workers)]
+    with (
+        tempfile.TemporaryDirectory() as logs,
+        launch(command, env=settings, health=f"{base_url}/healthz", log=Path(logs) / "gateway.log") as server,
+    ):
         yield server
 
 

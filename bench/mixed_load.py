@@ -374,7 +374,6 @@ def gateway_env(database_url: str, master_key: bytes, issuer: str, data_dir: Pat
         "GATEWAY_MASTER_KEY": base64.b64encode(master_key).decode(),
         "GATEWAY_ISSUER": issuer,
         "GATEWAY_DATA_DIR": str(data_dir),
-        "GATEWAY_LOG_LEVEL": "WARNING",
         **RAISED_LIMITS,
     }
 

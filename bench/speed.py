@@ -60,6 +60,7 @@ from bench.common import (
     launch,
     register_bench_app,
     run_wrk,
+    serve,
     server_processes,
 )
 from bench.tokens import lua_post
@@ -218,21 +219,6 @@ def floor_server() -> Iterator[Launched]:
         yield server
 
 
-@contextmanager
-def gateway_server(database_url: str, master_key: str, workers: int, log: Path) -> Iterator[Launched]:
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        "GATEWAY_DATABASE_URL": database_url,
-        "GATEWAY_MASTER_KEY": master_key,
-        "GATEWAY_ISSUER": base_url,
-        **RAISED_LIMITS,
-    }
-    command = [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", str(workers)]
-    with launch(command, env=env, health=f"{base_url}/healthz", log=log) as server:
-        yield server
-
-
 class Measure:
     """wrk rows against one server, with its CPU (and its database's) per request."""
 
@@ -330,7 +316,7 @@ def main() -> None:
     ):
         tmp = Path(tmp_name)
         prepared = asyncio.run(prepare(url, master_key, sizes))
-        with gateway_server(url, base64.b64encode(master_key).decode(), args.workers, tmp / "log") as server:
+        with serve(url, base64.b64encode(master_key).decode(), args.workers, env=RAISED_LIMITS) as server:
             base = server.base_url
             tokens = {
                 size: asyncio.run(consent(base, prepared, school))
