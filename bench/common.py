@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.support.databases import postgres_admin_url, throwaway_postgres, wait_for_postgres
-from tests.support.server import free_port
+from tests.support.server import RunningServer, free_port
 
 from gateway.apps import service as apps
 from gateway.apps.models import App, AuthMethod
@@ -102,16 +102,10 @@ def bench_database() -> Iterator[str]:
         loop.close()
 
 
-@dataclass(frozen=True)
-class Launched:
-    base_url: str
-    process: subprocess.Popen[bytes]
-
-
 @contextmanager
 def launch(
     command: Sequence[str], *, env: Mapping[str, str], health: str, log: Path | None = None
-) -> Iterator[Launched]:
+) -> Iterator[RunningServer]:
     """Run a server `command` until the block ends (SIGTERM, then SIGKILL after 10 s); ready once `health`
     answers 200. Its output goes to `log` (what a deployment's log collector would read) or nowhere."""
     parts = urlsplit(health)
@@ -127,7 +121,7 @@ def launch(
                     tail = log.read_text()[-2000:] if log else ""
                     sys.exit(f"{command[:4]} did not start (exit {process.returncode}): {tail}")
                 time.sleep(0.1)
-            yield Launched(f"{parts.scheme}://{parts.netloc}", process)
+            yield RunningServer(f"{parts.scheme}://{parts.netloc}", process)
         finally:
             process.terminate()
             try:
@@ -147,7 +141,7 @@ def _answers(url: str) -> bool:
 @contextmanager
 def serve(
     database_url: str, master_key: str, workers: int, *, env: Mapping[str, str] | None = None
-) -> Iterator[Launched]:
+) -> Iterator[RunningServer]:
     """`gateway serve --workers N` as shipped (default settings, INFO logging, here to a file a deployment's
     log collector would read), with `env` added (a bench raises a rate limit, never turns a check off)."""
     port = free_port()

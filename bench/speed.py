@@ -50,11 +50,10 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from tests.support.accounts import CSRF_FIELD
-from tests.support.server import free_port
+from tests.support.server import RunningServer, free_port
 
 from bench.common import (
     CpuMeter,
-    Launched,
     bench_database,
     cpu_seconds,
     launch,
@@ -211,7 +210,7 @@ def _csrf(page: httpx.Response) -> str:
 
 
 @contextmanager
-def floor_server() -> Iterator[Launched]:
+def floor_server() -> Iterator[RunningServer]:
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "bench.floor:app", "--port", str(port), "--workers", "1"]
     command += ["--no-access-log", "--log-level", "warning"]
@@ -222,7 +221,7 @@ def floor_server() -> Iterator[Launched]:
 class Measure:
     """wrk rows against one server, with its CPU (and its database's) per request."""
 
-    def __init__(self, args: argparse.Namespace, server: Launched, database: str) -> None:
+    def __init__(self, args: argparse.Namespace, server: RunningServer, database: str) -> None:
         self.args, self.server = args, server
         self.meter = CpuMeter(server.process.pid, database)
         self.floor: float | None = None
@@ -252,7 +251,7 @@ class Measure:
 
 
 @contextmanager
-def py_spy(server: Launched, profile: Path, seconds: int) -> Iterator[None]:
+def py_spy(server: RunningServer, profile: Path, seconds: int) -> Iterator[None]:
     """Sample one worker (the busiest child of the server) for the measured seconds."""
     target = max(server_processes(server.process.pid), key=cpu_seconds)
     recording = subprocess.Popen(
