@@ -7,6 +7,7 @@ import json
 import logging
 
 import httpx
+import pytest
 
 from gateway.observability.logging import REDACTED, RedactingFilter, configure_logging
 from gateway.observability.request_id import bind_request_id
@@ -67,3 +68,19 @@ def test_uvicorns_coloured_copy_is_dropped() -> None:
     record.color_message = "\x1b[36mStarted\x1b[0m"
     assert RedactingFilter().filter(record)
     assert not hasattr(record, "color_message")
+
+
+async def test_access_log_goes_through_logging_when_the_handler_is_not_ours(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The preformatted line is only for `configure_logging`'s handler; with any other (here pytest's
+    capture) the access log is an ordinary record with the same fields."""
+    with caplog.at_level(logging.INFO, logger="gateway.access"):
+        response = await client.get("/healthz")
+    records = [record for record in caplog.records if record.name == "gateway.access"]
+    assert len(records) == 1
+    record = records[0]
+    assert record.getMessage() == "request"
+    assert (record.method, record.route, record.status) == ("GET", "/healthz", 200)  # type: ignore[attr-defined]
+    assert record.duration_ms >= 0  # type: ignore[attr-defined]
+    assert response.headers["x-request-id"]
