@@ -7,13 +7,9 @@ import base64
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
-from gateway.app import create_app
-from gateway.db.session import Database
 from gateway.settings import Settings
-from tests.support.http import TEST_ISSUER
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import app_behind_proxy
 
 pytestmark = pytest.mark.postgres_only
 
@@ -28,32 +24,18 @@ def _unavailable(response: httpx.Response) -> None:
 async def test_requests_during_an_outage_get_503_and_the_first_after_it_is_answered(
     settings: Settings, master_key_b64: str
 ) -> None:
-    url = make_url(settings.resolved_database_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    await proxy.start()
-    proxied = settings.model_copy(
-        update={
-            "database_url": url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
-            "db_connect_timeout_seconds": 1.0,
-        }
-    )
-    app = create_app(proxied, master_key=base64.b64decode(master_key_b64))
-    app.state.database = Database.from_settings(proxied)
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=TEST_ISSUER) as client:
-            assert (await client.get("/manage/v1/api-keys", headers=UNKNOWN_KEY)).status_code == 401
-            await proxy.stop()  # down: the pooled connection dies, new ones are refused
-            for _ in range(3):
-                refused = await client.get("/manage/v1/api-keys", headers=UNKNOWN_KEY)
-                _unavailable(refused)
-                assert refused.headers["content-type"] == "application/problem+json"
-            token = await client.post("/oauth/token", data={"grant_type": "client_credentials"})
-            _unavailable(token)
-            assert token.json()["error"] == "server_error"  # RFC 6749 JSON on /oauth/
-            assert (await client.get("/readyz")).status_code == 503
-            await proxy.start()  # back: the very next request is answered
-            assert (await client.get("/manage/v1/api-keys", headers=UNKNOWN_KEY)).status_code == 401
-            assert (await client.get("/readyz")).status_code == 200
-    finally:
-        await app.state.database.dispose()
-        await proxy.stop()
+    master_key = base64.b64decode(master_key_b64)
+    async with app_behind_proxy(settings, master_key=master_key, connect_timeout=1.0) as (client, proxy):
+        assert (await client.get("/manage/v1/api-keys", headers=UNKNOWN_KEY)).status_code == 401
+        await proxy.stop()  # down: the pooled connection dies, new ones are refused
+        for _ in range(3):
+            refused = await client.get("/manage/v1/api-keys", headers=UNKNOWN_KEY)
+            _unavailable(refused)
+            assert refused.headers["content-type"] == "application/problem+json"
+        token = await client.post("/oauth/token", data={"grant_type": "client_credentials"})
+        _unavailable(token)
+        assert token.json()["error"] == "server_error"  # RFC 6749 JSON on /oauth/
+        assert (await client.get("/readyz")).status_code == 503
+        await proxy.start()  # back: the very next request is answered
+        assert (await client.get("/manage/v1/api-keys", headers=UNKNOWN_KEY)).status_code == 401
+        assert (await client.get("/readyz")).status_code == 200

@@ -9,14 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
 from gateway.app import create_app
 from gateway.db.session import Database
 from gateway.settings import Settings
 from tests.support.databases import backend
 from tests.support.http import TEST_ISSUER
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import app_behind_proxy
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
@@ -65,58 +64,29 @@ async def test_readyz_is_503_when_the_database_cannot_be_opened(settings: Settin
 
 @pytest.mark.postgres_only
 async def test_readyz_follows_the_database_going_away_and_returning(settings: Settings) -> None:
-    url = make_url(settings.resolved_database_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    await proxy.start()
-    proxied = settings.model_copy(
-        update={
-            "database_url": url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
-            "db_connect_timeout_seconds": 1.0,
-        }
-    )
-    app = create_app(proxied)
-    app.state.database = Database.from_settings(proxied)
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=TEST_ISSUER) as client:
-            assert (await client.get("/readyz")).status_code == 200
-            await proxy.stop()
-            assert (await client.get("/readyz")).status_code == 503
-            assert (await client.get("/healthz")).status_code == 200
-            await proxy.start()
-            assert (await client.get("/readyz")).status_code == 200
-    finally:
-        await app.state.database.dispose()
+    async with app_behind_proxy(settings, connect_timeout=1.0) as (client, proxy):
+        assert (await client.get("/readyz")).status_code == 200
         await proxy.stop()
+        assert (await client.get("/readyz")).status_code == 503
+        assert (await client.get("/healthz")).status_code == 200
+        await proxy.start()
+        assert (await client.get("/readyz")).status_code == 200
 
 
 @pytest.mark.postgres_only
 async def test_a_stale_connection_after_a_database_restart_costs_one_503(
     settings: Settings, master_key_b64: str
 ) -> None:
-    url = make_url(settings.resolved_database_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    await proxy.start()
-    proxied = settings.model_copy(
-        update={
-            "database_url": url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-        }
-    )
-    app = create_app(proxied, master_key=base64.b64decode(master_key_b64))
-    app.state.database = Database.from_settings(proxied)
     unknown_key = {"authorization": "Bearer gw_sk_000000000000_" + "x" * 43}
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=TEST_ISSUER) as client:
-            assert (await client.get("/manage/v1/api-keys", headers=unknown_key)).status_code == 401
-            await proxy.stop()  # the pooled connection dies with the "restart"
-            await proxy.start()
-            stale = await client.get("/manage/v1/api-keys", headers=unknown_key)
-            assert stale.status_code == 503
-            assert stale.headers["retry-after"] == "1"
-            assert stale.headers["content-type"] == "application/problem+json"
-            assert (await client.get("/manage/v1/api-keys", headers=unknown_key)).status_code == 401
-    finally:
-        await app.state.database.dispose()
-        await proxy.stop()
+    async with app_behind_proxy(settings, master_key=base64.b64decode(master_key_b64)) as (client, proxy):
+        assert (await client.get("/manage/v1/api-keys", headers=unknown_key)).status_code == 401
+        await proxy.stop()  # the pooled connection dies with the "restart"
+        await proxy.start()
+        stale = await client.get("/manage/v1/api-keys", headers=unknown_key)
+        assert stale.status_code == 503
+        assert stale.headers["retry-after"] == "1"
+        assert stale.headers["content-type"] == "application/problem+json"
+        assert (await client.get("/manage/v1/api-keys", headers=unknown_key)).status_code == 401
 
 
 async def test_metrics_use_route_templates_not_raw_paths(client: httpx.AsyncClient) -> None:

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from gateway.app import create_app
+from gateway.db.session import Database
+from gateway.settings import Settings
+from tests.support.http import TEST_ISSUER
 
 
 class TcpProxy:
@@ -49,3 +58,28 @@ class TcpProxy:
                 sink.write(data)
                 await sink.drain()
         sink.close()
+
+
+@contextlib.asynccontextmanager
+async def app_behind_proxy(
+    settings: Settings, *, master_key: bytes | None = None, connect_timeout: float | None = None
+) -> AsyncIterator[tuple[httpx.AsyncClient, TcpProxy]]:
+    """A client of an app whose own database connections go through a `TcpProxy` to the test's
+    PostgreSQL, and the proxy, to cut and restore the database under it."""
+    url = make_url(settings.resolved_database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    update: dict[str, object] = {
+        "database_url": url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    }
+    if connect_timeout is not None:
+        update["db_connect_timeout_seconds"] = connect_timeout
+    proxied = settings.model_copy(update=update)
+    app = create_app(proxied, master_key=master_key)
+    app.state.database = Database.from_settings(proxied)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=TEST_ISSUER) as client:
+            yield client, proxy
+    finally:
+        await app.state.database.dispose()
+        await proxy.stop()
