@@ -17,13 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -32,13 +29,13 @@ from sqlalchemy.engine import make_url
 from tests.support.databases import postgres_admin_url
 from tests.support.server import free_port
 
-from bench.common import bench_database
 from bench.mixed_load import (
     MixedLoad,
     Window,
     gateway_env,
     kind_table,
     prepare,
+    run_check,
     start_gateway,
     stop_gateway,
     unavailable,
@@ -202,16 +199,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    print(
-        f"# Database restart — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"PostgreSQL cluster {' '.join(cluster())}\n"
-    )
-    started = time.monotonic()
-    with bench_database() as url, tempfile.TemporaryDirectory() as tmp:
-        status = asyncio.run(db_restart(args, url, Path(tmp)))
-    print(f"\n({time.monotonic() - started:.0f} s in all)")
-    sys.exit(status)
+    run_check("Database restart", f"PostgreSQL cluster {' '.join(cluster())}", db_restart, args)
 
 
 if __name__ == "__main__":

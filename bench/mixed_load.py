@@ -16,20 +16,25 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import hashlib
 import os
+import platform
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, NoReturn
 from urllib.parse import quote_plus, urlencode
 
 import httpx
@@ -37,7 +42,7 @@ from sqlalchemy import func, select, table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bench import proxy
-from bench.common import register_bench_app
+from bench.common import bench_database, register_bench_app
 from gateway.accounts.service import create_admin
 from gateway.accounts.sessions import COOKIE_NAME, Stage, open_session
 from gateway.db.engine import create_engine
@@ -504,3 +509,25 @@ async def wait_for_haproxy(stats_port: int, server: str, wanted: str, seconds: f
             pass
         await asyncio.sleep(0.05)
     sys.exit(f"HAProxy did not report {server} {wanted} within {seconds} s")
+
+
+# --- Running a check -------------------------------------------------------------------------------------
+
+
+def run_check(
+    title: str,
+    setting: str,
+    check: Callable[[argparse.Namespace, str, Path], Coroutine[Any, Any, int]],
+    args: argparse.Namespace,
+) -> NoReturn:
+    """Print the heading (what, when, on what machine, `setting`), run `check` on a throwaway database
+    with a scratch directory, print how long it took and exit with its status (1: a goal was missed)."""
+    print(
+        f"# {title} — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {setting}\n"
+    )
+    started = time.monotonic()
+    with bench_database() as url, tempfile.TemporaryDirectory() as tmp:
+        status = asyncio.run(check(args, url, Path(tmp)))
+    print(f"\n({time.monotonic() - started:.0f} s in all)")
+    sys.exit(status)

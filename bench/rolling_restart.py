@@ -17,17 +17,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import subprocess
-import sys
-import tempfile
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.support.server import free_port
 
-from bench.common import bench_database
 from bench.mixed_load import (
     HAPROXY_CHECK_INTERVAL_MS,
     HAPROXY_FALL,
@@ -38,6 +32,7 @@ from bench.mixed_load import (
     kind_table,
     prepare,
     rss_mib,
+    run_check,
     start_gateway,
     start_haproxy,
     stop_gateway,
@@ -159,17 +154,15 @@ def main() -> None:
         help="HAProxy retries a refused connection on the same server only: shows what the drain alone does",
     )
     args = parser.parse_args()
-    print(
-        f"# Rolling restart — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, two `gateway serve --workers 1` "
-        f"behind HAProxy ({'no redispatch' if args.no_redispatch else 'option redispatch'}), "
-        f"drain {args.drain:g} s\n"
+    run_check(
+        "Rolling restart",
+        (
+            "two `gateway serve --workers 1` behind HAProxy "
+            f"({'no redispatch' if args.no_redispatch else 'option redispatch'}), drain {args.drain:g} s"
+        ),
+        rolling_restart,
+        args,
     )
-    started = time.monotonic()
-    with bench_database() as url, tempfile.TemporaryDirectory() as tmp:
-        status = asyncio.run(rolling_restart(args, url, Path(tmp)))
-    print(f"\n({time.monotonic() - started:.0f} s in all)")
-    sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -22,12 +22,9 @@ import asyncio
 import base64
 import math
 import os
-import platform
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -37,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from tests.support.server import free_port
 
-from bench.common import CpuMeter, bench_database
+from bench.common import CpuMeter
 from bench.mixed_load import (
     KINDS,
     PURGED_TABLES,
@@ -51,6 +48,7 @@ from bench.mixed_load import (
     percentile,
     prepare,
     rss_mib,
+    run_check,
     start_gateway,
     stop_gateway,
     wait_until_ready,
@@ -301,16 +299,9 @@ def main() -> None:
     parser.add_argument("--probe-seconds", type=float, default=20)
     parser.add_argument("--purge-interval", type=int, default=30, help="GATEWAY_PURGE_INTERVAL_SECONDS")
     args = parser.parse_args()
-    print(
-        f"# Soak — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, `gateway serve --workers {args.workers}`, purge every "
-        f"{args.purge_interval} s\n"
+    run_check(
+        "Soak", f"`gateway serve --workers {args.workers}`, purge every {args.purge_interval} s", soak, args
     )
-    started = time.monotonic()
-    with bench_database() as url, tempfile.TemporaryDirectory() as tmp:
-        status = asyncio.run(soak(args, url, Path(tmp)))
-    print(f"\n({time.monotonic() - started:.0f} s in all)")
-    sys.exit(status)
 
 
 if __name__ == "__main__":
