@@ -9,17 +9,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.support.databases import postgres_admin_url, throwaway_postgres, wait_for_postgres
-from tests.support.server import RunningServer, free_port
+from tests.support.server import RunningServer, free_port, launch
 
 from gateway.apps import service as apps
 from gateway.apps.models import App, AuthMethod
@@ -103,42 +100,6 @@ def bench_database() -> Iterator[str]:
 
 
 @contextmanager
-def launch(
-    command: Sequence[str], *, env: Mapping[str, str], health: str, log: Path | None = None
-) -> Iterator[RunningServer]:
-    """Run a server `command` until the block ends (SIGTERM, then SIGKILL after 10 s); ready once `health`
-    answers 200. Its output goes to `log` (what a deployment's log collector would read) or nowhere."""
-    parts = urlsplit(health)
-    with ExitStack() as stack:
-        output = stack.enter_context(log.open("wb")) if log else subprocess.DEVNULL
-        process = subprocess.Popen(
-            list(command), env={**os.environ, **env}, stdout=output, stderr=output, start_new_session=True
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while not _answers(health):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    tail = log.read_text()[-2000:] if log else ""
-                    sys.exit(f"{command[:4]} did not start (exit {process.returncode}): {tail}")
-                time.sleep(0.1)
-            yield RunningServer(f"{parts.scheme}://{parts.netloc}", process)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-@contextmanager
 def serve(
     database_url: str, master_key: str, workers: int, *, env: Mapping[str, str] | None = None
 ) -> Iterator[RunningServer]:
@@ -202,6 +163,20 @@ def cpu_seconds(pid: int) -> float:
 def server_processes(server_pid: int) -> list[int]:
     """The server and its worker processes."""
     return _processes(server_pid, "")[0]
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    """uvicorn's worker processes (not multiprocessing's resource tracker); the server itself when it
+    runs one worker, without a supervisor."""
+    workers = [pid for pid in server_processes(server_pid)[1:] if b"spawn_main" in _cmdline(pid)]
+    return workers or [server_pid]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return b""
 
 
 def _processes(server_pid: int, database: str) -> tuple[list[int], list[int]]:

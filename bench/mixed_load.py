@@ -325,33 +325,6 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def children(pid: int) -> list[int]:
-    """The direct children of `pid` (uvicorn's workers under its supervisor)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, ProcessLookupError, IndexError):
-                continue
-            if parent == pid:
-                found.append(int(entry.name))
-    return sorted(found)
-
-
-def worker_pids(server_pid: int) -> list[int]:
-    """uvicorn's worker processes; the server itself when it runs one worker (no supervisor)."""
-    workers = [pid for pid in children(server_pid) if b"spawn_main" in _cmdline(pid)]  # not the tracker
-    return workers or [server_pid]
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (FileNotFoundError, ProcessLookupError):
-        return b""
-
-
 async def database_figures(engine: AsyncEngine) -> tuple[int, dict[str, int]]:
     """(connections to this database other than ours, rows in each of PURGED_TABLES)."""
     async with engine.connect() as connection:

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from tests.support.server import free_port
 
-from bench.common import CpuMeter
+from bench.common import CpuMeter, worker_pids
 from bench.mixed_load import (
     KINDS,
     PURGED_TABLES,
@@ -53,7 +53,6 @@ from bench.mixed_load import (
     stop_gateway,
     wait_until_ready,
     window_table,
-    worker_pids,
 )
 from gateway.db.engine import create_engine
 from gateway.settings import Settings

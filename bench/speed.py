@@ -50,17 +50,16 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from tests.support.accounts import CSRF_FIELD
-from tests.support.server import RunningServer, free_port
+from tests.support.server import RunningServer, free_port, launch
 
 from bench.common import (
     CpuMeter,
     bench_database,
     cpu_seconds,
-    launch,
     register_bench_app,
     run_wrk,
     serve,
-    server_processes,
+    worker_pids,
 )
 from bench.tokens import lua_post
 from gateway.accounts import service as accounts
@@ -252,8 +251,8 @@ class Measure:
 
 @contextmanager
 def py_spy(server: RunningServer, profile: Path, seconds: int) -> Iterator[None]:
-    """Sample one worker (the busiest child of the server) for the measured seconds."""
-    target = max(server_processes(server.process.pid), key=cpu_seconds)
+    """Sample one worker (the busiest) for the measured seconds."""
+    target = max(worker_pids(server.process.pid), key=cpu_seconds)
     recording = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("py-spy")),

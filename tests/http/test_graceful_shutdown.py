@@ -134,8 +134,8 @@ def test_sigterm_drains_then_finishes_the_request_in_flight_and_exits(served: Se
         assert token["access_token"]
 
         server.process.wait(timeout=DRAIN_SECONDS + GRACE_SECONDS + WORKERS_STOP_SECONDS)
-        assert server.process.stderr is not None
-        lines = server.process.stderr.read().splitlines()
+        assert server.log is not None
+        lines = server.log.read_bytes().splitlines()
     log = [orjson.loads(line) for line in lines if line.startswith(b"{")]
     messages = [entry["message"] for entry in log]
     assert "shutting down: readiness now fails" in messages
