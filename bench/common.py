@@ -77,6 +77,25 @@ def run_wrk(
     return WrkResult(float(rps.group(1)), latencies["50"], latencies["99"])
 
 
+def lua_post(body: str, authorization: str) -> str:
+    """A wrk script sending `body` as a form with an `Authorization` header."""
+    return (
+        'wrk.method = "POST"\n'
+        f"wrk.body = {lua_string(body)}\n"
+        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+        f"{lua_header('Authorization', authorization)}"
+    )
+
+
+def lua_header(name: str, value: str) -> str:
+    """A wrk script line setting a request header."""
+    return f"wrk.headers[{lua_string(name)}] = {lua_string(value)}\n"
+
+
+def lua_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _to_ms(value: float, unit: str) -> float:
     return {"us": value / 1000, "ms": value, "s": value * 1000}[unit]
 

@@ -56,12 +56,13 @@ from bench.common import (
     CpuMeter,
     bench_database,
     cpu_seconds,
+    lua_header,
+    lua_post,
     register_bench_app,
     run_wrk,
     serve,
     worker_pids,
 )
-from bench.tokens import lua_post
 from gateway.accounts import service as accounts
 from gateway.auth.passwords import PasswordHashing
 from gateway.db.engine import create_engine
@@ -350,7 +351,7 @@ def main() -> None:
             for resource, size, limit in data_rows:
                 token = tokens[size]["access_token"]
                 bearer_lua = tmp / f"bearer-{size}.lua"
-                bearer_lua.write_text(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+                bearer_lua.write_text(lua_header("Authorization", f"Bearer {token}"))
                 records = min(limit, prepared.schools[size].students)
                 measure.row(
                     Row(
