@@ -71,7 +71,6 @@ class AccessLog:
 
     def __init__(self, name: str = "gateway.access") -> None:
         self.logger = logging.getLogger(name)
-        self.name = name
 
     def request(
         self, method: str, route: str, status: int, duration_ms: float, request_id: str | None
@@ -94,7 +93,7 @@ class AccessLog:
         line = orjson.dumps(
             {
                 "level": "INFO",
-                "logger": self.name,
+                "logger": logger.name,
                 "message": "request",
                 "method": method,
                 "route": route,
