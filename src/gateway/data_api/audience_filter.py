@@ -21,32 +21,10 @@ from sqlalchemy.sql.expression import BindParameter, FromClause
 from gateway.consent.audience import Audience
 from gateway.mis.models import GroupMembership, MisRecordRow
 
-__all__ = ["AudienceShape", "visible_student_ids", "visible_students"]
+__all__ = ["RANGE_START", "SCHOOL", "AudienceShape"]
 
 
-# --- The same rule in SQL -------------------------------------------------------------------------------
-
-
-def visible_students(
-    school_id: uuid.UUID, audience: Audience, range_start: date, rows: FromClause
-) -> ColumnElement[bool]:
-    """The condition on `rows` (mis_records or an alias, resource = students) for a pupil in the audience.
-
-    The caller adds `school_id`, `resource` and `deleted_at IS NULL` (they are part of its index lookup).
-    """
-    groups = sorted(audience.groups) if audience.groups is not None else None
-    exclude = sorted(audience.exclude) if audience.exclude else None
-    return _visible(rows, school_id, range_start, groups, exclude)
-
-
-def visible_student_ids(school_id: uuid.UUID, audience: Audience, range_start: date) -> Select[str]:
-    """SELECT the ids of every pupil in the audience (a subquery for per-pupil resources, or a list)."""
-    groups = sorted(audience.groups) if audience.groups is not None else None
-    exclude = sorted(audience.exclude) if audience.exclude else None
-    return _visible_ids(school_id, range_start, groups, exclude)
-
-
-# --- The same rule with bound parameters, for statements built once ------------------------------------
+# --- The rule, with the school, range start and audience as bound parameters ------------------------------
 
 SCHOOL: Final[BindParameter[Any]] = bindparam("school_id", type_=Uuid())
 RANGE_START: Final[BindParameter[Any]] = bindparam("range_start", type_=Date())
@@ -57,7 +35,7 @@ _EXCLUDE: Final[BindParameter[Any]] = bindparam("exclude", expanding=True)
 @dataclass(frozen=True, slots=True)
 class AudienceShape:
     """What a statement for an audience depends on besides its values: a statement is built once per
-    shape (`template`), and `parameters` binds an audience of that shape to it."""
+    shape, and `parameters` binds an audience of that shape (with the school and range start) to it."""
 
     by_groups: bool
     excluding: bool
@@ -67,15 +45,30 @@ class AudienceShape:
         return cls(audience.groups is not None, bool(audience.exclude))
 
     def visible_students(self, rows: FromClause) -> ColumnElement[bool]:
-        """`visible_students` with the school, range start and audience as parameters."""
-        return _visible(rows, SCHOOL, RANGE_START, *self._audience())
+        """The condition on `rows` (mis_records or an alias, resource = students) for a pupil in the
+        audience: not left before the range started, in the groups (if any), not excluded. The caller adds
+        `school_id`, `resource` and `deleted_at IS NULL` (its index lookup)."""
+        columns = rows.c
+        conditions = [or_(columns.end_date.is_(None), columns.end_date >= RANGE_START)]
+        if self.by_groups:
+            members = select(GroupMembership.member_id).where(
+                GroupMembership.school_id == SCHOOL,
+                GroupMembership.role == "student",
+                GroupMembership.group_id.in_(_GROUPS),
+            )
+            conditions.append(columns.record_id.in_(members))
+        if self.excluding:
+            conditions.append(columns.record_id.not_in(_EXCLUDE))
+        return and_(*conditions)
 
     def visible_student_ids(self) -> Select[str]:
-        """`visible_student_ids` with the school, range start and audience as parameters."""
-        return _visible_ids(SCHOOL, RANGE_START, *self._audience())
-
-    def _audience(self) -> tuple[BindParameter[Any] | None, BindParameter[Any] | None]:
-        return (_GROUPS if self.by_groups else None, _EXCLUDE if self.excluding else None)
+        """SELECT the ids of every pupil in the audience (a subquery for per-pupil resources, or a list)."""
+        return select(MisRecordRow.record_id).where(
+            MisRecordRow.school_id == SCHOOL,
+            MisRecordRow.resource == "students",
+            MisRecordRow.deleted_at.is_(None),
+            self.visible_students(MisRecordRow.__table__),
+        )
 
     @staticmethod
     def parameters(school_id: uuid.UUID, audience: Audience, range_start: date) -> dict[str, Any]:
@@ -85,31 +78,3 @@ class AudienceShape:
         if audience.exclude:
             values["exclude"] = sorted(audience.exclude)
         return values
-
-
-def _visible(
-    rows: FromClause, school_id: Any, range_start: Any, groups: Any | None, exclude: Any | None
-) -> ColumnElement[bool]:
-    """The rule, once: left after the range started (or not left), in the groups (if any), not excluded."""
-    columns = rows.c
-    conditions: list[ColumnElement[bool]] = [or_(columns.end_date.is_(None), columns.end_date >= range_start)]
-    if groups is not None:
-        members = select(GroupMembership.member_id).where(
-            GroupMembership.school_id == school_id,
-            GroupMembership.role == "student",
-            GroupMembership.group_id.in_(groups),
-        )
-        conditions.append(columns.record_id.in_(members))
-    if exclude is not None:
-        conditions.append(columns.record_id.not_in(exclude))
-    return and_(*conditions)
-
-
-def _visible_ids(school_id: Any, range_start: Any, groups: Any | None, exclude: Any | None) -> Select[str]:
-    students = MisRecordRow.__table__
-    return select(MisRecordRow.record_id).where(
-        MisRecordRow.school_id == school_id,
-        MisRecordRow.resource == "students",
-        MisRecordRow.deleted_at.is_(None),
-        _visible(students, school_id, range_start, groups, exclude),
-    )

@@ -24,8 +24,6 @@ from gateway.data_api.audience_filter import (
     RANGE_START,
     SCHOOL,
     AudienceShape,
-    visible_student_ids,
-    visible_students,
 )
 from gateway.data_api.projection import Kind
 from gateway.keys.keyring import Keyring
@@ -67,32 +65,53 @@ def _staff_visible(range_start: Any) -> ColumnElement[bool]:
     return or_(MisRecordRow.end_date.is_(None), MisRecordRow.end_date >= range_start)
 
 
-@functools.cache
-def _page_statement(
-    kind: Kind, shape: AudienceShape, after: bool, updated_since: bool
-) -> Select[*tuple[Any, ...]]:
-    """`Reader.page`'s statement for one shape of request, with every value a bound parameter: built
-    (and its cache key computed) once, not per request. The same conditions as `Reader._audience_condition`
-    and `audience_filter`, which hold the rule."""
-    rows = MisRecordRow.__table__
+def _visible(kind: Kind, shape: AudienceShape) -> ColumnElement[bool] | None:
+    """Which rows of a resource of `kind` the audience sees (`audience_filter` holds the rule), with the
+    school, range start and audience as bound parameters (`AudienceShape.parameters`)."""
+    if kind is Kind.STUDENTS:
+        return shape.visible_students(MisRecordRow.__table__)
+    if kind is Kind.PER_STUDENT:
+        return MisRecordRow.student_id.in_(shape.visible_student_ids())
+    if kind is Kind.STAFF:
+        return _staff_visible(RANGE_START)
+    return None
+
+
+def _live_visible(kind: Kind, shape: AudienceShape) -> Select[*tuple[Any, ...]]:
+    """The live rows of one resource (`resource` parameter) of the school the audience sees."""
     statement = select(*_COLUMNS).where(
         MisRecordRow.school_id == SCHOOL,
         MisRecordRow.resource == bindparam("resource"),
         MisRecordRow.deleted_at.is_(None),
     )
-    if kind is Kind.STUDENTS:
-        statement = statement.where(shape.visible_students(rows))
-    elif kind is Kind.PER_STUDENT:
-        statement = statement.where(MisRecordRow.student_id.in_(shape.visible_student_ids()))
-    elif kind is Kind.STAFF:
-        statement = statement.where(
-            or_(MisRecordRow.end_date.is_(None), MisRecordRow.end_date >= RANGE_START)
-        )
+    condition = _visible(kind, shape)
+    return statement if condition is None else statement.where(condition)
+
+
+@functools.cache
+def _page_statement(
+    kind: Kind, shape: AudienceShape, after: bool, updated_since: bool
+) -> Select[*tuple[Any, ...]]:
+    """`Reader.page`'s statement for one shape of request, with every value a bound parameter: built
+    (and its cache key computed) once, not per request."""
+    statement = _live_visible(kind, shape)
     if after:
         statement = statement.where(MisRecordRow.record_id > bindparam("after"))
     if updated_since:
         statement = statement.where(MisRecordRow.updated_at >= bindparam("updated_since"))
     return statement.order_by(MisRecordRow.record_id).limit(bindparam("limit"))
+
+
+@functools.cache
+def _ids_statement(shape: AudienceShape) -> Select[str]:
+    """`Reader.visible_student_ids`'s statement for one shape of audience."""
+    return shape.visible_student_ids()
+
+
+@functools.cache
+def _one_statement(kind: Kind, shape: AudienceShape) -> Select[*tuple[Any, ...]]:
+    """`Reader.one`'s statement for one shape of request (`record_id` parameter)."""
+    return _live_visible(kind, shape).where(MisRecordRow.record_id == bindparam("record_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,17 +159,6 @@ class Reader:
             MisRecordRow.deleted_at.is_(None),
         )
 
-    def _audience_condition(
-        self, kind: Kind, audience: Audience, range_start: date
-    ) -> ColumnElement[bool] | None:
-        if kind is Kind.STUDENTS:
-            return visible_students(self.school_id, audience, range_start, MisRecordRow.__table__)
-        if kind is Kind.PER_STUDENT:
-            return MisRecordRow.student_id.in_(visible_student_ids(self.school_id, audience, range_start))
-        if kind is Kind.STAFF:
-            return _staff_visible(range_start)
-        return None
-
     async def page(
         self,
         resource: str,
@@ -181,11 +189,13 @@ class Reader:
         self, resource: str, kind: Kind, audience: Audience, range_start: date, record_id: str
     ) -> Stored | None:
         """One visible live record by id (contacts: the caller checks the link)."""
-        statement = self._live(resource).where(MisRecordRow.record_id == record_id)
-        condition = self._audience_condition(kind, audience, range_start)
-        if condition is not None:
-            statement = statement.where(condition)
-        row = (await self.session.execute(statement)).first()
+        statement = _one_statement(kind, AudienceShape.of(audience))
+        parameters = {
+            **AudienceShape.parameters(self.school_id, audience, range_start),
+            "resource": resource,
+            "record_id": record_id,
+        }
+        row = (await self.session.execute(statement, parameters)).first()
         return None if row is None else Stored(*row)
 
     async def live_by_ids(
@@ -236,9 +246,9 @@ class Reader:
     # --- The audience -----------------------------------------------------------------------------------
 
     async def visible_student_ids(self, audience: Audience, range_start: date) -> frozenset[str]:
-        return frozenset(
-            await self.session.scalars(visible_student_ids(self.school_id, audience, range_start))
-        )
+        statement = _ids_statement(AudienceShape.of(audience))
+        parameters = AudienceShape.parameters(self.school_id, audience, range_start)
+        return frozenset(await self.session.scalars(statement, parameters))
 
     async def contact_links(self, change_seq: int) -> ContactLinks:
         """The pupil-contact link map as of `change_seq` or later (cached per school and change)."""
