@@ -130,7 +130,7 @@ async def breakdown(database_url: str, master_key: bytes, issuer: str, token: st
     """Each step of one listing request, timed alone (median µs), in the order the request runs them.
 
     Queries are timed inside one open transaction (their marginal cost); the transaction itself (pool
-    checkout with its pre-ping, BEGIN, COMMIT) is its own row.
+    checkout, BEGIN, COMMIT) is its own row.
     """
     engine = create_engine(Settings(database_url=database_url))
     keyring = Keyring(master_key)

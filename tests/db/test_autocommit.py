@@ -9,7 +9,13 @@ from fastapi.routing import APIRoute
 from sqlalchemy import delete, select
 
 from gateway.data_api.router import router as data_api_router
-from gateway.db.session import Database, autocommit_session, autocommits, transaction
+from gateway.db.session import (
+    Database,
+    autocommit_session,
+    autocommits,
+    transaction,
+    writes_one_statement,
+)
 from gateway.keys.keyring import Keyring
 from gateway.keys.models import ServerSecret
 from gateway.settings import Settings
@@ -52,9 +58,7 @@ def test_the_data_apis_reads_are_marked_and_the_changes_feed_is_not() -> None:
     """Listing and reading records write one statement (the data-access record); the changes feed keeps
     a transaction (it writes audience snapshots too)."""
     routes = [route for route in data_api_router.routes if isinstance(route, APIRoute)]
-    marked = {
-        route.path for route in routes if getattr(route.endpoint, "__gateway_one_statement_writes__", False)
-    }
+    marked = {route.path for route in routes if writes_one_statement(route.endpoint)}
     data_reads = {route.path for route in routes if not route.path.startswith("/api/v1/changes")}
     assert "/api/v1/students" in marked
     assert "/api/v1/students/{record_id}" in marked

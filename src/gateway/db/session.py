@@ -71,6 +71,11 @@ def one_statement_writes(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
+def writes_one_statement(endpoint: object) -> bool:
+    """Whether `endpoint` was marked `one_statement_writes`."""
+    return bool(getattr(endpoint, _ONE_STATEMENT, False))
+
+
 def autocommits(session: AsyncSession) -> bool:
     """True when each statement of `session` commits on its own."""
     return bool(session.info.get(AUTOCOMMIT))
@@ -96,8 +101,7 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """Services `flush()`; only this dependency commits, before the response is sent (an endpoint marked
     `one_statement_writes` commits each statement as it runs)."""
     database: Database = request.app.state.database
-    endpoint = getattr(request.scope.get("route"), "endpoint", None)
-    one_statement = getattr(endpoint, _ONE_STATEMENT, False)
+    one_statement = writes_one_statement(getattr(request.scope.get("route"), "endpoint", None))
     async with autocommit_session(database) if one_statement else transaction(database) as session:
         session.info[KEYRING_INFO] = request.app.state.keyring
         session.info[ISSUER_INFO] = request.app.state.settings.issuer
